@@ -1,0 +1,17 @@
+/**
+ * The migration list, in order. Kysely sorts by name; names start with a number
+ * that leaves room per feature (0001 foundation, 03xx data, 04xx rules, 05xx access,
+ * 06xx scenarios, 07xx auth …) so that work on different features never collides.
+ */
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001_schema.ts';
+
+export const migrations: Record<string, Migration> = {
+  '0001_schema': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { migrationProvider } from '../../migrations/index.ts';
+
+export interface MigrationState {
+  applied: string[];
+  latest: string | null;
+}
+
+/** Apply every pending migration; throws (and the caller exits non-zero) on failure. */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationState> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const name = failed?.migrationName ?? 'unknown';
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Migration ${name} failed: ${reason}`, { cause: error });
+  }
+  return migrationState(db);
+}
+
+export async function migrationState(db: Kysely<any>): Promise<MigrationState> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const all = await migrator.getMigrations();
+  const applied = all.filter((m) => m.executedAt).map((m) => m.name);
+  return { applied, latest: applied.at(-1) ?? null };
+}

@@ -1,0 +1,10 @@
+/**
+ * Every feature's routes, registered under /api in this order. A new feature adds
+ * one line here (and nothing else in app.ts).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import healthRoutes from './health/routes.ts';
+import unitRoutes from './units/routes.ts';
+import facilityRoutes from './facilities/routes.ts';
+
+export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes] as FastifyPluginAsync[];
