@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Browser-test plumbing: Debian's Chromium through playwright-core (never a
  * downloaded browser), the app listening on a free port, screenshots saved to

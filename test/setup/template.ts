@@ -38,6 +38,21 @@ export function templateHash(): string {
 
 const CACHE_DIR = path.join(projectRoot, 'node_modules', '.cache', 'planner-test-template');
 
+/**
+ * Keep the cache small without pulling a template from under a run that may
+ * still be reading it (several runs can share this machine): delete only files
+ * untouched for an hour, and never the newest four.
+ */
+function pruneCache(): void {
+  const files = fs
+    .readdirSync(CACHE_DIR)
+    .map((name) => ({ name, mtime: fs.statSync(path.join(CACHE_DIR, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const file of files.slice(4)) {
+    if (Date.now() - file.mtime > 3_600_000) fs.rmSync(path.join(CACHE_DIR, file.name), { force: true });
+  }
+}
+
 export async function buildPgliteTemplate(log: (m: string) => void): Promise<string> {
   const file = path.join(CACHE_DIR, `pglite-${templateHash()}.tar.gz`);
   if (fs.existsSync(file)) {
@@ -51,7 +66,7 @@ export async function buildPgliteTemplate(log: (m: string) => void): Promise<str
     await seedTestData(handle.db, (m) => log(`test template: ${m}`));
     const dump = await handle.pglite!.dumpDataDir('gzip');
     fs.mkdirSync(CACHE_DIR, { recursive: true });
-    for (const old of fs.readdirSync(CACHE_DIR)) fs.rmSync(path.join(CACHE_DIR, old), { force: true });
+    pruneCache();
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
     fs.renameSync(tmp, file);
@@ -81,6 +96,7 @@ export async function adminQuery(url: string, statement: string): Promise<void> 
 
 export async function buildPostgresTemplate(url: string, log: (m: string) => void): Promise<string> {
   const name = `planner_tpl_${templateHash()}`;
+  const building = `${name}_b${process.pid}`;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -89,25 +105,31 @@ export async function buildPostgresTemplate(url: string, log: (m: string) => voi
       log(`test template: reusing database ${name}`);
       return name;
     }
-    // Drop templates of earlier code versions.
-    const old = await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'planner_tpl_%'");
-    for (const row of old.rows) {
-      await client.query(`UPDATE pg_database SET datistemplate = false WHERE datname = '${row.datname}'`).catch(() => {});
-      await client.query(`DROP DATABASE IF EXISTS "${row.datname}"`).catch(() => {});
-    }
-    await client.query(`CREATE DATABASE "${name}_building" TEMPLATE template0`);
+    // Templates of other code versions are left alone (another run may be using
+    // them); .ci/run starts from a clean server.
+    await client.query(`CREATE DATABASE "${building}" TEMPLATE template0`);
   } finally {
     await client.end();
   }
   const started = Date.now();
-  const handle = await openDatabase({ databaseUrl: withDatabase(url, `${name}_building`) });
+  const handle = await openDatabase({ databaseUrl: withDatabase(url, building) });
   try {
     await migrateToLatest(handle.db);
     await seedTestData(handle.db, (m) => log(`test template: ${m}`));
   } finally {
     await handle.close();
   }
-  await adminQuery(url, `ALTER DATABASE "${name}_building" RENAME TO "${name}"`);
+  try {
+    await adminQuery(url, `ALTER DATABASE "${building}" RENAME TO "${name}"`);
+  } catch (error) {
+    // A concurrent run finished the same template first: use theirs.
+    await adminQuery(url, `DROP DATABASE IF EXISTS "${building}"`);
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    const done = await check.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]).finally(() => check.end());
+    if (!done.rowCount) throw error;
+    return name;
+  }
   await adminQuery(url, `UPDATE pg_database SET datistemplate = true WHERE datname = '${name}'`);
   log(`test template: database ${name} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return name;
