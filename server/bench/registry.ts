@@ -1,0 +1,23 @@
+/**
+ * Benchmarks run by `npm run bench`. Each feature adds a module exporting a
+ * `Bench` and one line to `benches` below.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Engine } from '../db/index.ts';
+
+export interface BenchContext {
+  db: Kysely<Database>;
+  engine: Engine;
+  /** Print one figure line, e.g. report('seed, whole region', 41.2, 's'). */
+  report(label: string, value: number, unit: string, note?: string): void;
+  log(message: string): void;
+}
+
+export interface Bench {
+  name: string;
+  /** Runs against the configured (seeded) database; may skip with a printed reason. */
+  run(ctx: BenchContext): Promise<void>;
+}
+
+export const benches: Bench[] = [];
