@@ -6,5 +6,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import healthRoutes from './health/routes.ts';
 import unitRoutes from './units/routes.ts';
 import facilityRoutes from './facilities/routes.ts';
+import importExportRoutes from './importexport/routes.ts';
 
-export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes] as FastifyPluginAsync[];
+export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes] as FastifyPluginAsync[];

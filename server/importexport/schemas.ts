@@ -1,0 +1,98 @@
+import { Type, type Static } from 'typebox';
+import { CRS_OPTIONS } from './coords.ts';
+import { FORMATS } from './formats.ts';
+import { IMPORT_KINDS } from './types.ts';
+
+export const ImportKindParam = Type.Object({
+  kind: Type.Enum(IMPORT_KINDS, { description: `What the file holds: ${IMPORT_KINDS.join(', ')}` }),
+});
+
+export const ImportQuery = Type.Object(
+  {
+    mode: Type.Optional(
+      Type.Enum(['validate', 'commit'], {
+        default: 'validate',
+        description: 'validate = check every row and report what would change, write nothing; commit = write when the whole file is valid',
+      }),
+    ),
+    encoding: Type.Optional(
+      Type.String({ maxLength: 20, description: 'CSV text encoding: auto (default; UTF-8 with/without BOM, GB18030/GBK, UTF-16 detected), utf-8, gbk / gb18030, utf-16le' }),
+    ),
+    crs: Type.Optional(
+      Type.Enum(CRS_OPTIONS, { default: 'wgs84', description: 'Coordinates in the file: wgs84 (GPS, Tianditu, OSM; default), gcj02 (AMap, Tencent), bd09 (Baidu) — converted to WGS84' }),
+    ),
+    format: Type.Optional(Type.Enum(['auto', ...FORMATS], { default: 'auto', description: 'File format; auto = from the content and the file name' })),
+    sheet: Type.Optional(Type.String({ maxLength: 100, description: 'XLSX: worksheet name or number (default: the first one with recognised columns)' })),
+    replace: Type.Optional(
+      Type.Boolean({ default: false, description: 'population-cells: delete existing cells of the banners the file covers that the file does not contain (replace a synthetic grid)' }),
+    ),
+    source: Type.Optional(Type.String({ maxLength: 200, description: 'Source note for new or changed rows (default: the file name and date)' })),
+    filename: Type.Optional(Type.String({ maxLength: 200, description: 'File name when the body is the raw file rather than multipart' })),
+  },
+  { additionalProperties: false },
+);
+export type ImportQuery = Static<typeof ImportQuery>;
+
+const Warning = Type.Object({
+  code: Type.String(),
+  en: Type.String(),
+  zh: Type.String(),
+  rows: Type.Optional(Type.Array(Type.Integer())),
+  count: Type.Optional(Type.Integer()),
+});
+
+const Counts = Type.Object({
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  deleted: Type.Integer(),
+  skipped: Type.Integer({ description: 'Raster cells dropped: empty, no-data or outside the region' }),
+});
+
+export const ImportReport = Type.Object({
+  kind: Type.Enum(IMPORT_KINDS),
+  mode: Type.Enum(['validate', 'commit']),
+  committed: Type.Boolean({ description: 'True when the rows were written (commit mode, valid file)' }),
+  file: Type.Object({
+    name: Type.String(),
+    bytes: Type.Integer(),
+    sha256: Type.String(),
+    format: Type.Enum(FORMATS),
+    encoding: Type.Union([Type.String(), Type.Null()]),
+    sheet: Type.Union([Type.String(), Type.Null()]),
+  }),
+  crs: Type.Enum(CRS_OPTIONS),
+  rows: Type.Integer({ description: 'Data rows (features, raster cells) read' }),
+  counts: Counts,
+  columns: Type.Object({
+    mapped: Type.Array(Type.Object({ header: Type.String(), field: Type.String() })),
+    ignored: Type.Array(Type.String()),
+  }),
+  warnings: Type.Array(Warning),
+  dataVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'Data version after a commit that changed something' }),
+  durationMs: Type.Integer(),
+});
+
+export const FieldDescription = Type.Object({
+  key: Type.String(),
+  zh: Type.String(),
+  en: Type.String(),
+  synonyms: Type.Array(Type.String()),
+  required: Type.Boolean(),
+  readOnly: Type.Boolean(),
+});
+
+export const ImportKindsResponse = Type.Object({
+  maxBytes: Type.Integer(),
+  crs: Type.Array(Type.String()),
+  encodings: Type.Array(Type.String()),
+  kinds: Type.Array(
+    Type.Object({
+      kind: Type.Enum(IMPORT_KINDS),
+      zh: Type.String(),
+      formats: Type.Array(Type.String()),
+      fields: Type.Array(FieldDescription),
+    }),
+  ),
+  vocabularies: Type.Record(Type.String(), Type.Array(Type.Object({ id: Type.String(), zh: Type.String(), en: Type.String() }))),
+});
