@@ -5,9 +5,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_schema.ts';
+import * as m0700 from './0700_auth.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_schema': m0001,
+  '0700_auth': m0700,
 };
 
 export const migrationProvider: MigrationProvider = {

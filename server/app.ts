@@ -13,6 +13,10 @@ import errorsPlugin from './plugins/errors.ts';
 import databasePlugin from './plugins/database.ts';
 import openapiPlugin from './plugins/openapi.ts';
 import webPlugin from './plugins/web.ts';
+import securityPlugin from './plugins/security.ts';
+import authPlugin from './auth/plugin.ts';
+import authPages from './auth/pages.ts';
+import { DEFAULT_AUTH } from './config.ts';
 import { apiRoutes } from './routes.ts';
 
 export interface BuildOptions {
@@ -31,6 +35,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const app = Fastify({
     logger: options.config.logLevel === 'silent' ? false : { level: options.config.logLevel },
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.config.auth?.trustProxy ?? false,
     ajv: {
       customOptions: {
         coerceTypes: 'array',
@@ -43,6 +48,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   await app.register(errorsPlugin);
   await app.register(databasePlugin, { handle: options.db, closeOnExit: options.closeDatabase !== false });
+  // Before any route: security headers and limits, then the auth hooks every /api route must pass (server/auth/policy.ts).
+  await app.register(securityPlugin, { settings: options.config.auth ?? DEFAULT_AUTH, basemapUrl: options.config.basemapUrl });
+  await app.register(authPlugin, { settings: options.config.auth ?? DEFAULT_AUTH });
   await app.register(openapiPlugin);
   await app.register(
     async (api) => {
@@ -51,5 +59,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     { prefix: '/api' },
   );
   if (options.web !== false) await app.register(webPlugin);
+  if (options.web !== false) await app.register(authPages);
   return app;
 }

@@ -7,5 +7,6 @@ import healthRoutes from './health/routes.ts';
 import unitRoutes from './units/routes.ts';
 import facilityRoutes from './facilities/routes.ts';
 import importExportRoutes from './importexport/routes.ts';
+import authRoutes from './auth/routes.ts';
 
-export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes] as FastifyPluginAsync[];
+export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes] as FastifyPluginAsync[];

@@ -6,6 +6,7 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { buildApp } from './app.ts';
 import { bootstrap } from './bootstrap.ts';
+import { assertSafeListen, prepareAuth, StartupRefused } from './auth/startup.ts';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -19,7 +20,27 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = (message: string) => console.log(`[planner] ${message}`);
+  try {
+    assertSafeListen(config);
+  } catch (error) {
+    if (error instanceof StartupRefused) {
+      console.error(`[planner] ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
   const db = await bootstrap(config, { log });
+  try {
+    await prepareAuth(config, db.db);
+  } catch (error) {
+    await db.close().catch(() => {});
+    if (error instanceof StartupRefused) {
+      console.error(`[planner] ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  log(`authentication: ${config.auth.mode === 'local' ? 'login-free local mode (everyone is the local admin; loopback only)' : 'required (users log in)'}`);
   const app = await buildApp({ config, db });
 
   let closing = false;

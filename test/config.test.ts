@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../server/config.ts';
+import { ConfigError, DEFAULT_AUTH, loadConfig } from '../server/config.ts';
 
 describe('config', () => {
   it('uses the documented defaults', () => {
@@ -12,6 +12,7 @@ describe('config', () => {
       dataDir: path.resolve('./data'),
       logLevel: 'info',
       basemapUrl: undefined,
+      auth: DEFAULT_AUTH,
     });
   });
 

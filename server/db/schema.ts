@@ -154,6 +154,57 @@ export interface DataStateTable {
   updated_at: Timestamp;
 }
 
+export interface AppUserTable {
+  id: Generated<number>;
+  /** Login name (lower case, immutable): the actor id in audit_log and scenario.owner. */
+  name: string;
+  display_name: string;
+  role: 'viewer' | 'planner' | 'editor' | 'admin';
+  /** Editors only: unit subtree they may change (null = whole region). */
+  unit_code: string | null;
+  password_hash: string;
+  must_change_password: Generated<boolean>;
+  disabled: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  password_changed_at: Timestamp;
+  last_login_at: Timestamp | null;
+}
+
+export interface UserSessionTable {
+  /** SHA-256 (hex) of the cookie value. */
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  prefix: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+}
+
+export interface ScenarioShareTable {
+  scenario_id: number;
+  user_name: string;
+  permission: 'read' | 'edit';
+  granted_by: string;
+  granted_at: Timestamp;
+}
+
 export interface Database {
   admin_unit: AdminUnitTable;
   facility: FacilityTable;
@@ -163,6 +214,10 @@ export interface Database {
   scenario_change: ScenarioChangeTable;
   audit_log: AuditLogTable;
   data_state: DataStateTable;
+  app_user: AppUserTable;
+  user_session: UserSessionTable;
+  api_token: ApiTokenTable;
+  scenario_share: ScenarioShareTable;
 }
 
 export type AdminUnitRow = Selectable<AdminUnitTable>;

@@ -1,0 +1,104 @@
+/**
+ * Security headers, CORS, cookies and the rate-limit engine.
+ *
+ * - Helmet with a Content-Security-Policy the map app works under: MapLibre
+ *   runs its workers from blob: URLs and draws data:/blob: images; styles are
+ *   set inline on elements. No inline scripts anywhere (the login/admin pages
+ *   load their script from a file). An online basemap (BASEMAP_URL) adds its
+ *   origin to img-src and connect-src. No upgrade-insecure-requests and no HSTS
+ *   on plain http (a server reached at http://10.x.x.x:8080 must keep working);
+ *   HSTS is sent only on https requests.
+ * - CORS: same origin only unless CORS_ORIGINS lists others (then credentials
+ *   are not shared: cross-origin callers use API tokens).
+ * - @fastify/rate-limit is registered without global limits: the auth plugin
+ *   applies the class (login, expensive, api) the route's policy names.
+ * - Body limits: app.ts sets 1 MiB for JSON bodies; upload routes set their own
+ *   (`bodyLimit` / multipart `limits`) and the onRequest auth check runs before
+ *   any body is read, so anonymous uploads are refused without reading them.
+ */
+import fp from 'fastify-plugin';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { AuthSettings } from '../config.ts';
+
+export interface SecurityPluginOptions {
+  settings: AuthSettings;
+  basemapUrl?: string | undefined;
+}
+
+function originOf(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    return [new URL(url.replace(/\{[a-z]\}/gi, '0')).origin];
+  } catch {
+    return [];
+  }
+}
+
+export function contentSecurityPolicy(basemapUrl?: string) {
+  const basemap = originOf(basemapUrl);
+  return {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      baseUri: ["'self'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      // MapLibre positions markers, popups and controls with inline styles.
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'blob:', ...basemap],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'", ...basemap],
+      // MapLibre's web workers are created from blob: URLs.
+      workerSrc: ["'self'", 'blob:'],
+      childSrc: ["'self'", 'blob:'],
+      objectSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      formAction: ["'self'"],
+    },
+  };
+}
+
+export default fp<SecurityPluginOptions>(
+  async function securityPlugin(app: FastifyInstance, opts) {
+    await app.register(helmet, {
+      contentSecurityPolicy: contentSecurityPolicy(opts.basemapUrl),
+      // Browsers ignore HSTS on http; sent on https (below) so a plain-http LAN deployment is not locked out.
+      strictTransportSecurity: false,
+      crossOriginEmbedderPolicy: false,
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+      referrerPolicy: { policy: 'same-origin' },
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=15552000; includeSubDomains');
+    });
+    // Swagger UI sets its own CSP with upgrade-insecure-requests, which breaks its assets on plain http.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.protocol !== 'https') {
+        const csp = reply.getHeader('content-security-policy');
+        if (typeof csp === 'string' && csp.includes('upgrade-insecure-requests')) {
+          reply.header('content-security-policy', csp.replace(/\s*upgrade-insecure-requests;?/g, '').trim());
+        }
+      }
+      return payload;
+    });
+
+    if (opts.settings.corsOrigins.length > 0) {
+      await app.register(cors, {
+        origin: opts.settings.corsOrigins,
+        credentials: false,
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['content-type', 'authorization', 'accept'],
+        exposedHeaders: ['retry-after', 'content-disposition', 'etag'],
+        maxAge: 600,
+      });
+    }
+
+    await app.register(cookie, { hook: 'onRequest' });
+    await app.register(rateLimit, { global: false });
+  },
+  { name: 'security', dependencies: ['errors'] },
+);
