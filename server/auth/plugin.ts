@@ -2,8 +2,9 @@
  * Authentication and authorization for every /api route, in one place.
  *
  * - onRoute: every /api route must have an entry in policy.ts, or the app
- *   refuses to build (message names the route and the file). The entry is
- *   attached to the route's config and the route is listed in `app.apiRouteList`.
+ *   refuses to start (app.ready() fails with a message naming each route and the
+ *   file). The entry is attached to the route's config and the route is listed
+ *   in `app.apiRouteList`.
  * - onRequest (before the body is read): who is calling (API token, session
  *   cookie, or the local admin in the login-free mode), 401/403 by the policy's
  *   minimum role, CSRF and Origin checks for state-changing requests, rate limit.
@@ -24,6 +25,7 @@ import {
   isUnsafeMethod,
   missingPolicyMessage,
   policyFor,
+  policyKey,
   type RateClass,
   type RoutePolicy,
 } from './policy.ts';
@@ -47,8 +49,10 @@ export interface RegisteredApiRoute {
 declare module 'fastify' {
   interface FastifyInstance {
     authSettings: AuthSettings;
-    /** Every /api route with its policy, in registration order. */
+    /** Every /api route with its policy, in registration order (without HEAD routes). */
     apiRouteList: RegisteredApiRoute[];
+    /** Every policy key (METHOD /url) some registered route uses, HEAD mapped to GET. */
+    policyKeysInUse: Set<string>;
   }
   interface FastifyContextConfig {
     policy?: RoutePolicy;
@@ -135,25 +139,38 @@ export default fp<AuthPluginOptions>(
     const allowedOrigins = new Set(settings.corsOrigins.map((o) => o.toLowerCase()));
     app.decorate('authSettings', settings);
     app.decorate('apiRouteList', [] as RegisteredApiRoute[]);
+    app.decorate('policyKeysInUse', new Set<string>());
     app.decorateRequest('principal', null);
 
+    // Routes without an entry are collected and reported together when the app
+    // becomes ready (a throw inside some third-party plugins would only surface as
+    // a plugin timeout); an unlisted route therefore never serves a request.
+    const missing: string[] = [];
     app.addHook('onRoute', (route) => {
       if (!isApiUrl(route.url)) return;
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       let chosen: RoutePolicy | undefined;
       for (const method of methods) {
         const policy = policyFor(method, route.url);
-        if (!policy) throw new Error(missingPolicyMessage(method, route.url, route.schema?.tags));
+        app.policyKeysInUse.add(policyKey(method, route.url));
+        if (!policy) {
+          missing.push(missingPolicyMessage(method, route.url, route.schema?.tags));
+          continue;
+        }
         if (chosen && chosen !== policy) {
-          throw new Error(`${methods.join('/')} ${route.url}: one route with several methods needs one policy; register them separately (server/auth/policy.ts).`);
+          missing.push(`${methods.join('/')} ${route.url}: one route with several methods needs one policy; register them separately (server/auth/policy.ts).`);
         }
         chosen = policy;
       }
+      if (!chosen) return;
       route.config = { ...(route.config ?? {}), policy: chosen };
       for (const method of methods) {
         if (method === 'HEAD' || method === 'OPTIONS') continue;
-        app.apiRouteList.push({ method, url: route.url, policy: chosen!, schema: route.schema });
+        app.apiRouteList.push({ method, url: route.url, policy: chosen, schema: route.schema });
       }
+    });
+    app.addHook('onReady', async () => {
+      if (missing.length > 0) throw new Error(missing.join('\n'));
     });
 
     const limiters = buildLimiters(app, settings);

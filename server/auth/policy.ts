@@ -3,8 +3,8 @@
  * registered, with the /api prefix) → who may call it, which unit subtree check
  * applies, which rate-limit class, whether CSRF protection applies.
  *
- * The app refuses to build when an /api route has no entry here (auth plugin,
- * onRoute hook), so a new route is never accidentally open or closed: add its
+ * The app refuses to start when an /api route has no entry here (auth plugin,
+ * onRoute + onReady hooks), so a new route is never accidentally open or closed: add its
  * entry in the same commit as the route. test/auth-matrix.test.ts walks every
  * registered route and checks each role gets exactly what its entry says.
  *
@@ -63,25 +63,12 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/docs/json': docs,
   'GET /api/docs/yaml': docs,
   'GET /api/docs/static/*': docs,
-  'GET /api/docs/*': docs,
 
   // ── reference data (read) ─────────────────────────────────────────────────
   'GET /api/units': { access: 'viewer', owner: 'foundation: server/units/routes.ts' },
   'GET /api/units/:code': { access: 'viewer', owner: 'foundation: server/units/routes.ts' },
   'GET /api/facilities': { access: 'viewer', owner: 'foundation: server/facilities/routes.ts' },
   'GET /api/facilities/:id': { access: 'viewer', owner: 'foundation: server/facilities/routes.ts' },
-
-  // ── rule engine (server/rules/routes.ts) ──────────────────────────────────
-  'GET /api/rules': { access: 'viewer', owner: 'rules: server/rules/routes.ts' },
-  'GET /api/rules/:id': { access: 'viewer', owner: 'rules: server/rules/routes.ts' },
-  'GET /api/rule-sets': { access: 'viewer', owner: 'rules: server/rules/routes.ts' },
-  'GET /api/rule-sets/:id': { access: 'viewer', owner: 'rules: server/rules/routes.ts' },
-  'POST /api/rule-sets': { access: 'planner', owner: 'rules: server/rules/routes.ts' },
-  'PATCH /api/rule-sets/:id': { access: 'planner', owner: 'rules: server/rules/routes.ts' },
-  'DELETE /api/rule-sets/:id': { access: 'planner', owner: 'rules: server/rules/routes.ts' },
-  // Cached per rule set, data version and subtree; a map click is one call, so the ordinary api class.
-  'GET /api/evaluations': { access: 'viewer', owner: 'rules: server/rules/routes.ts' },
-  'GET /api/evaluations/export': { access: 'viewer', rate: 'expensive', owner: 'rules: server/rules/routes.ts' },
 
   // ── import / export (server/importexport/routes.ts) ───────────────────────
   'GET /api/imports/kinds': { access: 'viewer', owner: 'data: server/importexport/routes.ts' },
