@@ -5,10 +5,12 @@
  */
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_schema.ts';
+import * as m0400 from './0400_rules.ts';
 import * as m0700 from './0700_auth.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_schema': m0001,
+  '0400_rules': m0400,
   '0700_auth': m0700,
 };
 

@@ -6,7 +6,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import healthRoutes from './health/routes.ts';
 import unitRoutes from './units/routes.ts';
 import facilityRoutes from './facilities/routes.ts';
+import ruleRoutes from './rules/routes.ts';
 import importExportRoutes from './importexport/routes.ts';
 import authRoutes from './auth/routes.ts';
 
-export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes] as FastifyPluginAsync[];
+export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes, ruleRoutes] as FastifyPluginAsync[];

@@ -1,0 +1,122 @@
+/**
+ * Share of facilities: at least p % of the facilities a rule applies to meet a
+ * requirement (000:814-816: 50 % of grade-≥2 general hospitals have geriatrics;
+ * 004: 80 % of village clinics do 4 categories / 6 techniques).
+ *
+ * Facilities with unknown data (NULL counts or grade) are kept apart: the share
+ * is bounded by counting them all as failing (lower bound) and all as passing
+ * (upper bound). Pass only when the lower bound reaches the target, fail only
+ * when the upper bound misses it, unknown otherwise.
+ */
+import { sql } from 'kysely';
+import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
+import { facilityInScope, facilityItems, filterCondition, inJurisdiction, requirementCondition, statusCondition, unitInScope, unitKey } from '../sql.ts';
+import { bi, EMPTY_LIST, fmt, listOf, mergeLists, resultTarget, round, UNITS } from '../text.ts';
+import type { RuleDefinition, ShareSpec, TargetByYear } from '../types.ts';
+import { unionByLevel, unitApplicability, unitRef, unitSelect, type UnitColumns } from './common.ts';
+import type { RuleParams } from '../params.ts';
+
+export interface ShareRow extends UnitColumns {
+  members_passing: number | null;
+  failing: number | null;
+  undecided: number | null;
+  fail_items: { id: number; code: string; name: string }[] | null;
+  unknown_items: { id: number; code: string; name: string }[] | null;
+}
+
+export function compileShare(input: EvaluatorInput<ShareSpec>) {
+  const { ctx, rule, params, scope, levels } = input;
+  const applies = filterCondition(rule.spec.appliesTo, 'f');
+  const meets = requirementCondition(rule.spec.requirement, 'f');
+  const memberPasses = sql`(${applies}) IS TRUE AND (${meets}) IS TRUE`;
+  const fails = sql`(${applies}) IS TRUE AND (${meets}) IS FALSE`;
+  const undecided = sql`NOT (${memberPasses}) AND NOT (${fails})`;
+  return unionByLevel(levels, (level) => sql`
+    SELECT ${unitSelect()},
+      COALESCE(m.members_passing, 0) AS members_passing, COALESCE(m.failing, 0) AS failing,
+      COALESCE(m.undecided, 0) AS undecided, m.fail_items, m.unknown_items
+    FROM ${ctx.units} AS u
+    LEFT JOIN ${ctx.units} AS p ON p.code = u.parent_code
+    LEFT JOIN (
+      SELECT ${unitKey(level, 'f')} AS unit_code,
+        count(*) FILTER (WHERE ${memberPasses}) AS members_passing,
+        count(*) FILTER (WHERE ${fails}) AS failing,
+        count(*) FILTER (WHERE ${undecided}) AS undecided,
+        ${facilityItems('f', { where: fails })} AS fail_items,
+        ${facilityItems('f', { where: undecided })} AS unknown_items
+      FROM ${ctx.facilities} AS f
+      WHERE ${statusCondition('f', params.rules)}
+        AND ${facilityInScope(scope, level, 'f')}
+        AND ${inJurisdiction(rule.jurisdiction, 'f', false)}
+        AND (${applies}) IS NOT FALSE
+      GROUP BY 1
+    ) AS m ON m.unit_code = u.code
+    WHERE u.level = ${level} AND ${unitInScope(scope, 'u')} AND ${inJurisdiction(rule.jurisdiction, 'u', true)}`);
+}
+
+/** Facilities that must additionally meet the requirement for `passing` of `total` to reach `percent` %. */
+export function facilitiesShort(passing: number, total: number, percent: number): number {
+  return Math.max(0, Math.ceil((percent * total - 100 * passing) / 100));
+}
+
+export function judgeShare(rule: RuleDefinition<string, ShareSpec>, row: ShareRow, target: TargetByYear, params: RuleParams): EvaluatedRow {
+  const p = Number(row.members_passing ?? 0);
+  const f = Number(row.failing ?? 0);
+  const u = Number(row.undecided ?? 0);
+  const n = p + f + u;
+  const { percent, counted, requirement } = rule.spec;
+  const known = p + f;
+  const share = known > 0 ? (100 * p) / known : null;
+  const measured = {
+    value: share === null ? null : round(share, 2),
+    unit: UNITS.percent,
+    text:
+      share === null
+        ? bi(`没有可判断的${counted.zh}`, `no ${counted.en} with known data`)
+        : bi(`${p}/${known} 所${counted.zh}达到要求（${fmt(share, 1)}%）`, `${p} of ${known} ${counted.en} meet it (${fmt(share, 1)}%)`),
+  };
+  const tgt = resultTarget({ ...target, min: percent }, bi(`≥ ${percent}% 的${counted.zh}`, `≥ ${percent}% of ${counted.en}`));
+  const facilities = mergeLists(listOf(row.fail_items, f, 'fails'), listOf(row.unknown_items, u, 'unknown'));
+  const facts = { membersPassing: p, failing: f, undecided: u, percentRequired: percent, lowerBound: n > 0 ? round((100 * p) / n, 2) : null, upperBound: n > 0 ? round((100 * (p + u)) / n, 2) : null };
+  const base = { unit: unitRef(row), measured, target: tgt, facts, facilities, villages: EMPTY_LIST };
+
+  const applicability = unitApplicability(undefined, row, params);
+  if (!('applicable' in applicability) || !applicability.applicable) {
+    const note = 'note' in applicability ? applicability.note : bi('不适用', 'not applicable');
+    return { ...base, status: 'not_applicable', shortfall: null, notes: [note] };
+  }
+  if (n === 0) return { ...base, status: 'not_applicable', shortfall: null, notes: [bi(`本单位没有${counted.zh}`, `no ${counted.en} in this unit`)] };
+  if (100 * p >= percent * n) return { ...base, status: 'pass', shortfall: null, notes: [] };
+  if (100 * (p + u) >= percent * n) {
+    return { ...base, status: 'unknown', shortfall: null, notes: [bi(`${u} 所数据不全，达标与否取决于这些机构`, `${u} facilities with incomplete data decide the outcome`)] };
+  }
+  const short = facilitiesShort(p + u, n, percent);
+  return {
+    ...base,
+    status: 'fail',
+    severity: (percent - (100 * (p + u)) / n) / percent,
+    shortfall: {
+      value: short,
+      unit: UNITS.facility,
+      text: bi(
+        `还需 ${short} 所${counted.zh}${rule.spec.goal.zh}，方达 ${percent}%（现 ${f} 所${requirement.missing.zh}）`,
+        `${short} more ${counted.en} must ${rule.spec.goal.en} to reach ${percent}% (now ${f} with ${requirement.missing.en})`,
+      ),
+    },
+    notes: u > 0 ? [bi(`另有 ${u} 所数据不全（已按达标计算缺口）`, `${u} more with incomplete data (counted as meeting it in the shortfall)`)] : [],
+  };
+}
+
+export const shareOfFacilities: RuleEvaluator<ShareSpec> = {
+  kind: 'share_of_facilities',
+  label: bi('机构达标比例', 'Share of facilities'),
+  description: bi('符合条件的机构中达到要求的比例不低于 p%', 'At least p % of matching facilities meet a requirement'),
+  validate(rule) {
+    if (!(rule.spec.percent > 0 && rule.spec.percent <= 100)) throw new Error(`rule ${rule.id}: percent must be in (0, 100]`);
+  },
+  compile: compileShare,
+  async evaluate(input) {
+    const { rows } = await compileShare(input).execute(input.ctx.db);
+    return (rows as ShareRow[]).map((row) => judgeShare(input.rule, row, input.target, input.params.rules));
+  },
+};
