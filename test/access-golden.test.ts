@@ -11,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import * as turf from '@turf/turf';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/db.ts';
-import { baselineContext } from '../server/engine/context.ts';
 import { evaluateAccess, type AccessResult } from '../server/access/engine.ts';
 import { resolveAccessParams } from '../server/access/params.ts';
 import { STATE_NAMES } from '../server/access/views.ts';
 import { unitFigures } from '../server/access/aggregate.ts';
-import { FIXTURE_DIR, insertCells, insertFacilities, insertUnits, readGolden } from './fixtures/access/load.ts';
+import { FIXTURE_DIR, fixtureContext, insertCells, insertFacilities, insertUnits, readGolden } from './fixtures/access/load.ts';
 import { meridianArc } from './fixtures/access/meridian.ts';
 
 const fixture = readGolden('golden.in.geojson');
@@ -35,7 +34,7 @@ describe(`access engine, golden fixture (${engine})`, () => {
     await insertCells(db.db, fixture.cells);
     const { params, problems } = resolveAccessParams(fixture.params);
     expect(problems).toEqual([]);
-    result = await evaluateAccess(baselineContext(db.db), params);
+    result = await evaluateAccess(fixtureContext(db.db, 'GF-'), params);
   });
   afterAll(async () => {
     await db?.dispose();

@@ -66,7 +66,8 @@ export function unitsQuery(ctx: EvaluationContext): RawBuilder<UnitRow> {
   return sql<UnitRow>`
     SELECT u.code, u.parent_code, u.level, u.name, u.population, u.urban, u.mobile_service,
            u.league_code, u.banner_code, u.township_code
-    FROM ${ctx.units} AS u`;
+    FROM ${ctx.units} AS u
+    ORDER BY u.code`;
 }
 
 interface UnitRow {
