@@ -75,6 +75,7 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   // Rows' units are known only after parsing: until runImport checks them against
   // editScopeOf(request.principal), scoped editors are refused (see server/auth/README.md).
   'POST /api/imports/:kind': { access: 'editor', rate: 'expensive', scope: 'refuse', owner: 'data: server/importexport/routes.ts' },
+  'GET /api/exports/:kind': { access: 'viewer', rate: 'expensive', owner: 'data: server/importexport/routes.ts' },
 
   // ── rules, rule sets, evaluations (server/rules/routes.ts) ────────────────
   'GET /api/rules': { access: 'viewer', owner: 'rules: server/rules/routes.ts' },

@@ -75,16 +75,6 @@ export default fp<SecurityPluginOptions>(
     app.addHook('onRequest', async (request, reply) => {
       if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=15552000; includeSubDomains');
     });
-    // Swagger UI sets its own CSP with upgrade-insecure-requests, which breaks its assets on plain http.
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (request.protocol !== 'https') {
-        const csp = reply.getHeader('content-security-policy');
-        if (typeof csp === 'string' && csp.includes('upgrade-insecure-requests')) {
-          reply.header('content-security-policy', csp.replace(/\s*upgrade-insecure-requests;?/g, '').trim());
-        }
-      }
-      return payload;
-    });
 
     if (opts.settings.corsOrigins.length > 0) {
       await app.register(cors, {
