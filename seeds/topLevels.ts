@@ -15,7 +15,7 @@ export const CENSUS_SOURCE = '第七次全国人口普查 2020（县级年鉴，
 
 export type Progress = (message: string) => void;
 
-interface CensusRow {
+export interface CensusRow {
   code: string;
   name: string;
   total: number;
@@ -26,7 +26,7 @@ interface CensusRow {
   host: string | null;
 }
 
-function censusRows(file: string, codeColumn = 'adcode'): Map<string, CensusRow> {
+export function censusRows(file: string, codeColumn = 'adcode'): Map<string, CensusRow> {
   const rows = new Map<string, CensusRow>();
   for (const r of readDataCsv(file)) {
     const total = Number(r.pop_total);
@@ -150,36 +150,58 @@ export async function seedTopLevels(db: Kysely<Database>, progress: Progress = (
   }
 
   progress(`admin units: upserting region, ${rows.filter((r) => r.level === 'league').length} leagues, ${rows.filter((r) => r.level === 'banner').length} banners`);
-  // Parents first (foreign key), in chunks so statements stay small.
+  // Parents first (foreign key), in chunks so statements stay small. A row whose
+  // values are unchanged is not rewritten; league and region boundaries are
+  // derived (dissolved below), so the upsert never touches them.
+  let changedBanners = 0;
   for (const level of ['region', 'league', 'banner'] as const) {
     const batch = rows.filter((r) => r.level === level);
     for (let i = 0; i < batch.length; i += 20) {
-      await db
+      const result = await db
         .insertInto('admin_unit')
         .values(batch.slice(i, i + 20))
         .onConflict((oc) =>
-          oc.column('code').doUpdateSet((eb) => ({
-            parent_code: eb.ref('excluded.parent_code'),
-            level: eb.ref('excluded.level'),
-            name: eb.ref('excluded.name'),
-            kind: eb.ref('excluded.kind'),
-            urban: eb.ref('excluded.urban'),
-            population: eb.ref('excluded.population'),
-            population_urban: eb.ref('excluded.population_urban'),
-            population_year: eb.ref('excluded.population_year'),
-            population_source: eb.ref('excluded.population_source'),
-            pop_age_0_14: eb.ref('excluded.pop_age_0_14'),
-            pop_age_65_plus: eb.ref('excluded.pop_age_65_plus'),
-            boundary: eb.ref('excluded.boundary'),
-            point: eb.ref('excluded.point'),
-            synthetic: eb.ref('excluded.synthetic'),
-            source: eb.ref('excluded.source'),
-          })),
+          oc
+            .column('code')
+            .doUpdateSet((eb) => ({
+              parent_code: eb.ref('excluded.parent_code'),
+              level: eb.ref('excluded.level'),
+              name: eb.ref('excluded.name'),
+              kind: eb.ref('excluded.kind'),
+              urban: eb.ref('excluded.urban'),
+              population: eb.ref('excluded.population'),
+              population_urban: eb.ref('excluded.population_urban'),
+              population_year: eb.ref('excluded.population_year'),
+              population_source: eb.ref('excluded.population_source'),
+              pop_age_0_14: eb.ref('excluded.pop_age_0_14'),
+              pop_age_65_plus: eb.ref('excluded.pop_age_65_plus'),
+              ...(level === 'banner' ? { boundary: eb.ref('excluded.boundary') } : {}),
+              point: eb.ref('excluded.point'),
+              synthetic: eb.ref('excluded.synthetic'),
+              source: eb.ref('excluded.source'),
+            }))
+            .where(
+              sql<boolean>`(admin_unit.parent_code, admin_unit.level, admin_unit.name, admin_unit.kind, admin_unit.urban, admin_unit.population,
+                admin_unit.population_urban, admin_unit.population_year, admin_unit.population_source, admin_unit.pop_age_0_14,
+                admin_unit.pop_age_65_plus, ST_AsBinary(admin_unit.point), admin_unit.synthetic, admin_unit.source,
+                ${level === 'banner' ? sql`ST_AsBinary(admin_unit.boundary)` : sql`NULL::bytea`})
+              IS DISTINCT FROM (excluded.parent_code, excluded.level, excluded.name, excluded.kind, excluded.urban, excluded.population,
+                excluded.population_urban, excluded.population_year, excluded.population_source, excluded.pop_age_0_14,
+                excluded.pop_age_65_plus, ST_AsBinary(excluded.point), excluded.synthetic, excluded.source,
+                ${level === 'banner' ? sql`ST_AsBinary(excluded.boundary)` : sql`NULL::bytea`})`,
+            ),
         )
-        .execute();
+        .executeTakeFirst();
+      if (level === 'banner') changedBanners += Number(result.numInsertedOrUpdatedRows ?? 0);
     }
   }
 
+  const { rows: missing } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM admin_unit WHERE level IN ('region', 'league') AND boundary IS NULL`.execute(db);
+  if (changedBanners === 0 && missing[0]!.n === 0) {
+    progress('admin units: banner boundaries unchanged; league and region boundaries kept');
+    return;
+  }
   progress('admin units: dissolving league and region boundaries from banner polygons');
   await dissolveBoundaries(db, 'league', 'banner');
   await dissolveBoundaries(db, 'region', 'league');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildTestApp, createTestDatabase, engine, type TestDatabase } from './helpers/db.ts';
-import { insertFacility, insertUnit } from './helpers/fixtures.ts';
+import { clearSeededLayers, insertFacility, insertUnit } from './helpers/fixtures.ts';
 
 describe(`GET /api/facilities (${engine})`, () => {
   let db: TestDatabase;
@@ -11,6 +11,7 @@ describe(`GET /api/facilities (${engine})`, () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     app = await buildTestApp(db);
+    await clearSeededLayers(db.db);
     await insertUnit(db.db, { code: '150430100', parent: '150430', level: 'township', name: '新惠镇', lon: 119.9, lat: 42.28 });
     await insertUnit(db.db, { code: '150430100203', parent: '150430100', level: 'village', name: '扎赛营子村委会', lon: 119.95, lat: 42.3 });
     ids.hospital = await insertFacility(db.db, {

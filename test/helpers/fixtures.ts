@@ -48,3 +48,15 @@ export async function count(db: Kysely<Database>, table: keyof Database): Promis
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db);
   return rows[0]!.n;
 }
+
+/**
+ * Remove what the template seeds below banner level (Aohan's townships, villages,
+ * facilities and population cells), for a test built only on hand-made fixtures.
+ * Only this test file's own database copy is affected.
+ */
+export async function clearSeededLayers(db: Kysely<Database>): Promise<void> {
+  await sql`DELETE FROM population_cell`.execute(db);
+  await sql`DELETE FROM facility`.execute(db);
+  await sql`DELETE FROM admin_unit WHERE level = 'village'`.execute(db);
+  await sql`DELETE FROM admin_unit WHERE level = 'township'`.execute(db);
+}
