@@ -9,5 +9,7 @@ import facilityRoutes from './facilities/routes.ts';
 import ruleRoutes from './rules/routes.ts';
 import importExportRoutes from './importexport/routes.ts';
 import authRoutes from './auth/routes.ts';
+import accessRoutes from './access/routes.ts';
+import tileRoutes from './tiles/routes.ts';
 
-export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes, ruleRoutes] as FastifyPluginAsync[];
+export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes, ruleRoutes, accessRoutes, tileRoutes] as FastifyPluginAsync[];

@@ -110,6 +110,18 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/admin/audit': admin,
   'GET /api/admin/audit/export': { ...admin, rate: 'expensive' },
 
+  // ── access engine and vector tiles (server/access/routes.ts, server/tiles/routes.ts) ──
+  // Results are cached per rule set and data version; a map view asks for many tiles.
+  'GET /api/access/params': { access: 'viewer', owner: 'access: server/access/routes.ts' },
+  'GET /api/access/units': { access: 'viewer', owner: 'access: server/access/routes.ts' },
+  'GET /api/access/units/:code': { access: 'viewer', owner: 'access: server/access/routes.ts' },
+  'GET /api/access/circle': { access: 'viewer', owner: 'access: server/access/routes.ts' },
+  'GET /api/access/gaps': { access: 'viewer', owner: 'access: server/access/routes.ts' },
+  'GET /api/access/catchments': { access: 'viewer', owner: 'access: server/access/routes.ts' },
+  'GET /api/access/cells': { access: 'viewer', owner: 'access: server/access/routes.ts' },
+  'GET /api/tiles': { access: 'viewer', owner: 'access: server/tiles/routes.ts' },
+  'GET /api/tiles/:layer/:z/:x/:y.pbf': { access: 'viewer', owner: 'access: server/tiles/routes.ts' },
+
   // ── scenario sharing (server/auth/share-routes.ts; ownership rules in server/auth/scenarios.ts) ──
   'GET /api/scenarios/:id/shares': share,
   'PUT /api/scenarios/:id/shares/:user': share,
