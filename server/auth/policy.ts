@@ -69,12 +69,25 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/units/:code': { access: 'viewer', owner: 'foundation: server/units/routes.ts' },
   'GET /api/facilities': { access: 'viewer', owner: 'foundation: server/facilities/routes.ts' },
   'GET /api/facilities/:id': { access: 'viewer', owner: 'foundation: server/facilities/routes.ts' },
+  // Registry edits (server/facilities/routes.ts): the facility's current unit and a new unitCode are
+  // checked here; a unit inferred from the location on create is checked in the handler.
+  'POST /api/facilities': { access: 'editor', scope: [{ in: 'body', field: 'unitCode', kind: 'unit' }], owner: 'data: server/facilities/routes.ts' },
+  'PATCH /api/facilities/:id': {
+    access: 'editor',
+    scope: [
+      { in: 'params', field: 'id', kind: 'facility' },
+      { in: 'body', field: 'unitCode', kind: 'unit' },
+    ],
+    owner: 'data: server/facilities/routes.ts',
+  },
+  'POST /api/facilities/:id/close': { access: 'editor', scope: [{ in: 'params', field: 'id', kind: 'facility' }], owner: 'data: server/facilities/routes.ts' },
+  'GET /api/facilities/:id/history': { access: 'viewer', owner: 'data: server/facilities/routes.ts' },
 
   // ── import / export (server/importexport/routes.ts) ───────────────────────
   'GET /api/imports/kinds': { access: 'viewer', owner: 'data: server/importexport/routes.ts' },
-  // Rows' units are known only after parsing: until runImport checks them against
-  // editScopeOf(request.principal), scoped editors are refused (see server/auth/README.md).
-  'POST /api/imports/:kind': { access: 'editor', rate: 'expensive', scope: 'refuse', owner: 'data: server/importexport/routes.ts' },
+  // Rows' units are known only after parsing: runImport checks every unit the file would change
+  // (and where changed rows stood before) with assertCanEditUnits before anything is written.
+  'POST /api/imports/:kind': { access: 'editor', rate: 'expensive', scope: 'handler', owner: 'data: server/importexport/routes.ts' },
   'GET /api/exports/:kind': { access: 'viewer', rate: 'expensive', owner: 'data: server/importexport/routes.ts' },
 
   // ── rules, rule sets, evaluations (server/rules/routes.ts) ────────────────

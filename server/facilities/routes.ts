@@ -1,18 +1,25 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { errorResponses, parseBbox, parseList } from '../http/common.ts';
+import { ErrorResponse, errorResponses, parseBbox, parseList } from '../http/common.ts';
 import { facilityNotFound, unitNotFound } from '../errors.ts';
 import { FACILITY_STATUSES, FACILITY_TYPES, type Level } from '../domain/taxonomy.ts';
 import { unitExists } from '../units/repository.ts';
 import { assertUnitCode } from '../units/routes.ts';
+import { actorOf } from '../http/actor.ts';
+import { assertCanEditUnit } from '../auth/scope.ts';
 import {
   FACILITY_LIMIT_DEFAULT,
+  FacilityClose,
   FacilityCollection,
+  FacilityCreate,
   FacilityDetail,
+  FacilityHistory,
+  FacilityIdParam,
+  FacilityUpdate,
   ListFacilitiesQuery,
   type FacilitySummary,
 } from './schemas.ts';
 import { findFacility, listFacilities, type FacilityWithGeometry } from './repository.ts';
+import { closeFacility, createFacility, facilityHistory, toDetail, updateFacility } from './service.ts';
 
 export function toSummary(row: Omit<FacilityWithGeometry, 'location'>): FacilitySummary {
   return {
@@ -82,44 +89,78 @@ const facilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['facilities'],
         summary: 'One facility with all its attributes',
-        params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }) }),
+        params: FacilityIdParam,
         response: { 200: FacilityDetail, ...errorResponses },
       },
     },
     async (request) => {
       const row = await findFacility(app.db, request.params.id);
       if (!row) throw facilityNotFound(request.params.id);
-      return {
-        ...toSummary(row),
-        gradeLevel: row.grade_level,
-        location: row.location,
-        unitName: row.unit_name,
-        bedsPaediatric: row.beds_paediatric,
-        staff: {
-          doctors: row.staff_doctors,
-          assistantDoctors: row.staff_assistant_doctors,
-          nurses: row.staff_nurses,
-          gps: row.staff_gps,
-          tcmDoctors: row.staff_tcm_doctors,
-          tcmGps: row.staff_tcm_gps,
-          villageDoctors: row.staff_village_doctors,
-          publicHealth: row.staff_public_health,
-          supervisors: row.staff_supervisors,
-          tcmCapable: row.staff_tcm_capable,
-        },
-        departments: row.departments,
-        tcmHallLevel: row.tcm_hall_level,
-        tcmTechniqueCategories: row.tcm_technique_categories,
-        tcmTechniques: row.tcm_techniques,
-        providesDeliveries: row.provides_deliveries,
-        villagesServed: row.villages_served,
-        mergedIntoId: row.merged_into_id === null ? null : Number(row.merged_into_id),
-        source: row.source,
-        version: row.version,
-        createdAt: new Date(row.created_at).toISOString(),
-        updatedAt: new Date(row.updated_at).toISOString(),
-      };
+      return toDetail(row);
     },
+  );
+
+  // ── registry edits ────────────────────────────────────────────────────────
+  const editErrors = { 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse } as const;
+
+  app.post(
+    '/facilities',
+    {
+      schema: {
+        tags: ['facilities'],
+        summary: 'Add a facility to the registry (version 1); audited, bumps the data version',
+        body: FacilityCreate,
+        response: { 201: FacilityDetail, ...editErrors },
+      },
+    },
+    async (request, reply) => {
+      const detail = await createFacility(app.db, request.body, {
+        actor: actorOf(request),
+        authorizeUnit: (unitCode) => assertCanEditUnit(request, unitCode),
+      });
+      return reply.code(201).header('location', `/api/facilities/${detail.id}`).send(detail);
+    },
+  );
+
+  app.patch(
+    '/facilities/:id',
+    {
+      schema: {
+        tags: ['facilities'],
+        summary: 'Change a facility: send the version you read and the attributes to change (null clears); a stale version is refused with 409',
+        params: FacilityIdParam,
+        body: FacilityUpdate,
+        response: { 200: FacilityDetail, ...editErrors },
+      },
+    },
+    async (request) => updateFacility(app.db, request.params.id, request.body, { actor: actorOf(request) }),
+  );
+
+  app.post(
+    '/facilities/:id/close',
+    {
+      schema: {
+        tags: ['facilities'],
+        summary: 'Close a facility (status closed; facilities are never deleted), optionally merged into another',
+        params: FacilityIdParam,
+        body: FacilityClose,
+        response: { 200: FacilityDetail, ...editErrors },
+      },
+    },
+    async (request) => closeFacility(app.db, request.params.id, request.body, { actor: actorOf(request) }),
+  );
+
+  app.get(
+    '/facilities/:id/history',
+    {
+      schema: {
+        tags: ['facilities'],
+        summary: 'Edits of one facility from the audit log (newest first, before/after)',
+        params: FacilityIdParam,
+        response: { 200: FacilityHistory, ...errorResponses },
+      },
+    },
+    async (request) => ({ facilityId: request.params.id, entries: await facilityHistory(app.db, request.params.id) }),
   );
 };
 

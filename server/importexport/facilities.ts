@@ -307,7 +307,7 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
   }
 
   const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0 };
-  if (ctx.problems.size > 0) return { rows: table.rows.length, counts, columns, encoding, sheet: table.sheet ?? null, write: async () => ({ details: {} }) };
+  if (ctx.problems.size > 0) return { rows: table.rows.length, counts, columns, encoding, sheet: table.sheet ?? null, write: async () => ({ details: {} }), touchedUnits: async () => [] };
 
   // Stage and classify.
   const present = new Set<FacilityField>(mapping.mapped.map((m) => m.field));
@@ -346,6 +346,12 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
     columns,
     encoding,
     sheet: table.sheet ?? null,
+    async touchedUnits() {
+      const { rows } = await sql<{ code: string }>`
+        SELECT unit_code AS code FROM ${sql.raw(STAGE)} WHERE existing_id IS NULL OR changed
+        UNION SELECT f.unit_code FROM facility f JOIN ${sql.raw(STAGE)} s ON s.code = f.code WHERE s.changed`.execute(ctx.trx);
+      return rows.map((r) => r.code);
+    },
     async write() {
       const trx = ctx.trx;
       const { rows: before } = await sql<{ rows: unknown }>`

@@ -83,13 +83,14 @@ export function reportPlacement(
   placement: Placement,
   headers: { lon: string; lat: string; unit: string },
   knownInFile: (code: string) => boolean = () => false,
+  requireUnit = true,
 ): void {
   if (placement.region === 'out') {
     outsideRegion(problems, row, headers, point[0], point[1]);
     return;
   }
   if (unitCode === null) {
-    if (!placement.inferredCode) {
+    if (requireUnit && !placement.inferredCode) {
       problems.add(row, headers.unit, null, 'no_unit', 'no unit code is given and the point is not inside any banner: give the unit code (所在区划代码)', '未填写所在区划代码，且该点不在任何旗县范围内：请填写所在区划代码');
     }
     return;

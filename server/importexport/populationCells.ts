@@ -184,7 +184,7 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
 
   const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped };
   const base = { rows: read.rows, counts, columns, encoding: read.encoding, sheet: read.sheet };
-  if (ctx.problems.size > 0) return { ...base, write: async () => ({ details: {} }) };
+  if (ctx.problems.size > 0) return { ...base, write: async () => ({ details: {} }), touchedUnits: async () => [] };
 
   const hasSynthetic = columns.mapped.some((m) => m.field === 'synthetic');
   const hasSource = columns.mapped.some((m) => m.field === 'source');
@@ -238,6 +238,16 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
 
   return {
     ...base,
+    async touchedUnits() {
+      const replace = ctx.options.replace === true;
+      const { rows } = await sql<{ code: string }>`
+        SELECT unit_code AS code FROM ${sql.raw(STAGE)} WHERE existing_id IS NULL OR changed
+        UNION SELECT c.unit_code FROM population_cell c JOIN ${sql.raw(STAGE)} s ON s.cell_key = c.cell_key WHERE s.changed
+        UNION SELECT c.unit_code FROM population_cell c
+          WHERE ${replace} AND c.banner_code IN (SELECT DISTINCT u.banner_code FROM ${sql.raw(STAGE)} s JOIN admin_unit u ON u.code = s.unit_code)
+            AND NOT EXISTS (SELECT 1 FROM ${sql.raw(STAGE)} s WHERE s.cell_key = c.cell_key)`.execute(ctx.trx);
+      return rows.map((r) => r.code);
+    },
     async write() {
       const trx = ctx.trx;
       let deletedKeys: string[] = [];

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { CRS_OPTIONS } from './coords.ts';
 import { FORMATS } from './formats.ts';
 import { IMPORT_KINDS } from './types.ts';
+import { EXPORT_FORMATS, EXPORT_KINDS } from './export.ts';
 
 export const ImportKindParam = Type.Object({
   kind: Type.Enum(IMPORT_KINDS, { description: `What the file holds: ${IMPORT_KINDS.join(', ')}` }),
@@ -96,3 +97,21 @@ export const ImportKindsResponse = Type.Object({
   ),
   vocabularies: Type.Record(Type.String(), Type.Array(Type.Object({ id: Type.String(), zh: Type.String(), en: Type.String() }))),
 });
+
+export const ExportKindParam = Type.Object({
+  kind: Type.Enum(EXPORT_KINDS, { description: `What to export: ${EXPORT_KINDS.join(', ')}` }),
+});
+
+export const ExportQuery = Type.Object(
+  {
+    format: Type.Optional(Type.Enum(EXPORT_FORMATS, { default: 'csv', description: 'csv (UTF-8 with BOM, opens in Excel), xlsx or geojson' })),
+    unit: Type.Optional(Type.String({ description: 'Unit code: only this unit\'s subtree (default: the whole region)' })),
+    headers: Type.Optional(Type.Enum(['zh', 'en'], { default: 'zh', description: 'CSV/XLSX header and value language: zh (机构名称, 综合医院) or en (name, general_hospital); both re-import' })),
+    type: Type.Optional(Type.String({ description: 'facilities: comma-separated facility types' })),
+    status: Type.Optional(Type.String({ description: 'facilities: comma-separated statuses' })),
+    geometry: Type.Optional(Type.Enum(['boundary', 'point'], { default: 'boundary', description: 'units as GeoJSON: boundary (null where none; re-importable as unit-boundaries) or settlement point' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ExportFile = Type.Unsafe<string>({ type: 'string', format: 'binary', description: 'The exported file' });

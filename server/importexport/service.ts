@@ -17,7 +17,7 @@ import { facilityImport } from './facilities.ts';
 import { unitPopulationImport } from './unitPopulations.ts';
 import { populationCellImport } from './populationCells.ts';
 import { unitBoundaryImport } from './unitBoundaries.ts';
-import { IMPORT_MAX_BYTES, IMPORT_MAX_LABEL, ZERO_COUNTS, type ImportFile, type ImportKind, type ImportKindName, type ImportOptions, type ImportReport } from './types.ts';
+import { IMPORT_MAX_BYTES, IMPORT_MAX_LABEL, ZERO_COUNTS, type ImportFile, type ImportHooks, type ImportKind, type ImportKindName, type ImportOptions, type ImportReport } from './types.ts';
 
 export const IMPORT_KIND_HANDLERS: Record<ImportKindName, ImportKind> = {
   facilities: facilityImport,
@@ -59,11 +59,12 @@ export async function runImport(
   file: ImportFile,
   options: ImportOptions,
   actor: Actor,
+  hooks: ImportHooks = {},
 ): Promise<ImportReport> {
   if (file.bytes.length > IMPORT_MAX_BYTES) throw payloadTooLarge(file.bytes.length);
   try {
     return await db.transaction().execute(async (trx) => {
-      const report = await importInTransaction(trx, kind, file, options, actor);
+      const report = await importInTransaction(trx, kind, file, options, actor, hooks);
       if (options.mode === 'validate') throw new ValidateOnly(report);
       return report;
     });
@@ -85,6 +86,7 @@ export async function importInTransaction(
   file: ImportFile,
   options: ImportOptions,
   actor: Actor,
+  hooks: ImportHooks = {},
 ): Promise<ImportReport> {
   const started = Date.now();
   const handler = IMPORT_KIND_HANDLERS[kind];
@@ -122,6 +124,7 @@ export async function importInTransaction(
   if (problems.size > 0 || !plan) {
     throw importInvalid(problems.items, { warnings, file: fileInfo, columns: plan?.columns ?? null, rows: plan?.rows ?? null });
   }
+  if (hooks.authorizeUnits) await hooks.authorizeUnits(await plan.touchedUnits());
   const report: ImportReport = {
     kind,
     mode: options.mode,

@@ -89,6 +89,8 @@ export interface Plan {
   sheet: string | null;
   /** Write the staged rows; only called when there is no problem. */
   write(): Promise<WriteResult>;
+  /** Units whose data the import would change (created/changed rows, and where changed rows stood before), for edit-scope checks. */
+  touchedUnits(): Promise<string[]>;
 }
 
 export interface ImportKind {
@@ -100,6 +102,11 @@ export interface ImportKind {
   fields: FieldSpec[];
   /** Read, validate (JS and database, read-only) and stage; problems go to ctx.problems. */
   plan(ctx: KindContext): Promise<Plan | null>;
+}
+
+export interface ImportHooks {
+  /** Refuse (throw) when the caller may not change data in these units (editors limited to a subtree). */
+  authorizeUnits?(codes: string[]): Promise<void>;
 }
 
 export const ZERO_COUNTS: Counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0 };

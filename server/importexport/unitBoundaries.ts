@@ -51,11 +51,17 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
 
   const staged: { ord: number; code: string; name: string | null; geojson: string }[] = [];
   const firstRowOf = new Map<string, number>();
+  const withoutGeometry: number[] = [];
   fc.features.forEach((raw, i) => {
     const row = i + 1;
     const f = raw as Partial<Feature>;
     if (f.type !== 'Feature') {
       p.add(row, 'type', f.type, 'not_a_feature', 'each element of "features" must be a Feature', '"features" 中的每个元素都必须是 Feature');
+      return;
+    }
+    // A feature without geometry carries no boundary (an export of units that have none): skipped.
+    if (f.geometry === null) {
+      withoutGeometry.push(row);
       return;
     }
     const props = f.properties ?? {};
@@ -75,9 +81,18 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
     staged.push({ ord: row, code: code.value, name: nameKey ? String(props[nameKey] ?? '') || null : null, geojson: JSON.stringify(geometry) });
   });
 
-  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0 };
+  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped: withoutGeometry.length };
+  if (withoutGeometry.length > 0) {
+    ctx.warnings.push({
+      code: 'no_geometry_skipped',
+      en: `${withoutGeometry.length} feature(s) have no geometry (null) and were skipped: their units keep their boundaries.`,
+      zh: `${withoutGeometry.length} 个要素没有几何图形（null），已跳过：其区划边界保持不变。`,
+      rows: withoutGeometry.slice(0, 20),
+      count: withoutGeometry.length,
+    });
+  }
   const base = { rows: fc.features.length, counts, columns, encoding: decoded.encoding, sheet: null };
-  if (staged.length === 0) return { ...base, write: async () => ({ details: {} }) };
+  if (staged.length === 0) return { ...base, write: async () => ({ details: {} }), touchedUnits: async () => [] };
 
   // Stage, then check in the database: unit exists, geometry valid, within the region / parent banner.
   await createStage(ctx.trx, STAGE, STAGE_COLUMNS, 'geom geometry(MultiPolygon, 4326), valid boolean, reason text, changed boolean');
@@ -119,7 +134,7 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
       ctx.warnings.push({ code: 'name_differs', en: `Feature ${c.ord}: the name "${c.name}" differs from the unit's name "${c.unit_name}" (${c.code}); the boundary is attached by code.`, zh: `第 ${c.ord} 个要素：名称“${c.name}”与区划名称“${c.unit_name}”（${c.code}）不同；边界按代码匹配。`, rows: [c.ord] });
     }
   }
-  if (p.size > 0) return { ...base, write: async () => ({ details: {} }) };
+  if (p.size > 0) return { ...base, write: async () => ({ details: {} }), touchedUnits: async () => [] };
 
   await sql.raw(`UPDATE ${STAGE} s SET changed = (u.boundary IS NULL OR ST_AsGeoJSON(u.boundary, 6) <> ST_AsGeoJSON(s.geom, 6)) FROM admin_unit u WHERE u.code = s.code`).execute(ctx.trx);
   const { rows: classes } = await sql<{ updated: number; unchanged: number; upper: number }>`
@@ -137,6 +152,10 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
   }
   return {
     ...base,
+    async touchedUnits() {
+      const { rows } = await sql<{ code: string }>`SELECT code FROM ${sql.raw(STAGE)} WHERE changed`.execute(ctx.trx);
+      return rows.map((r) => r.code);
+    },
     async write() {
       const { rows } = await sql<{ code: string }>`
         UPDATE admin_unit u SET boundary = s.geom, area_km2 = ST_Area(s.geom::geography) / 1e6, version = u.version + 1, updated_at = now()

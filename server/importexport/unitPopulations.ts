@@ -311,12 +311,12 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
   for (const r of withPoint) {
     const pl = placements.get(r.row);
     const banner = bannerFor(r.record.code as string);
-    if (pl) reportPlacement(ctx.problems, r.row, r.point!, banner, pl, { lon: mapping.header.lon ?? '经度', lat: mapping.header.lat ?? '纬度', unit: mapping.header.code ?? '区划代码' });
+    if (pl) reportPlacement(ctx.problems, r.row, r.point!, banner, pl, { lon: mapping.header.lon ?? '经度', lat: mapping.header.lat ?? '纬度', unit: mapping.header.code ?? '区划代码' }, () => false, false);
   }
 
   const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0 };
   const plainPlan = { rows: table.rows.length, counts, columns, encoding, sheet: table.sheet ?? null };
-  if (ctx.problems.size > 0) return { ...plainPlan, write: async () => ({ details: {} }) };
+  if (ctx.problems.size > 0) return { ...plainPlan, write: async () => ({ details: {} }), touchedUnits: async () => [] };
 
   const present = new Set<string>(dataFields);
   const pointPresent = present.has('lon') && present.has('lat');
@@ -327,7 +327,12 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
     return {
       ...rec,
       source: rec.source ?? (isNew ? ctx.defaultSource : null),
-      population_source: rec.population_source ?? (populationPresent && rec.population !== null && rec.population !== undefined ? ctx.defaultSource : null),
+      // Without its own column, the population source is the file (where a population is given).
+      population_source: present.has('population_source')
+        ? rec.population_source
+        : populationPresent && rec.population !== null && rec.population !== undefined
+          ? ctx.defaultSource
+          : null,
       synthetic: rec.synthetic ?? (isNew ? false : pointPresent && populationPresent ? false : null),
     };
   });
@@ -376,6 +381,10 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
 
   return {
     ...plainPlan,
+    async touchedUnits() {
+      const { rows } = await sql<{ code: string }>`SELECT code FROM ${sql.raw(STAGE)} WHERE NOT exists_already OR changed`.execute(ctx.trx);
+      return rows.map((r) => r.code);
+    },
     async write() {
       const trx = ctx.trx;
       const { rows: before } = await sql<{ rows: unknown }>`
