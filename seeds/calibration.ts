@@ -142,14 +142,21 @@ export async function calibrationTable(db: Kysely<Database>, scope: 'region' | '
   });
 }
 
-/** The table as printed by `npm run seed`. */
+/** The table as printed by `npm run seed` (English labels padded; Chinese last, where widths do not matter). */
 export function formatCalibration(rows: CalibrationRow[]): string[] {
-  const lines = ['calibration (generated vs published 2020 baseline, tolerance ±2 %):'];
+  if (rows.length === 0) return [];
+  const lines = [
+    'calibration: generated vs published 2020 baseline (tolerance ±2 %)',
+    `  ${'scope'.padEnd(7)}${'measure'.padEnd(40)}${'published'.padStart(10)}${'generated'.padStart(11)}${'deviation'.padStart(11)}     source`,
+  ];
   for (const r of rows) {
-    const digits = Number.isInteger(r.published) ? 0 : 2;
+    const b = BASELINES.find((x) => x.scope === r.scope && x.measure === r.measure)!;
+    const digits = b.basis === 'count' ? 0 : 2;
+    const deviation = `${r.deviation >= 0 ? '+' : ''}${(r.deviation * 100).toFixed(2)} %`;
+    const ok = Math.abs(r.deviation) <= CALIBRATION_TOLERANCE ? 'ok ' : 'OUT';
     lines.push(
-      `  ${r.scope.padEnd(6)} ${r.label.padEnd(44)} published ${r.published.toFixed(digits).padStart(8)}  generated ${r.generated.toFixed(digits).padStart(8)}  ` +
-        `${(r.deviation * 100 >= 0 ? '+' : '') + (r.deviation * 100).toFixed(2)} %  ${Math.abs(r.deviation) <= CALIBRATION_TOLERANCE ? 'ok' : 'OUT'}  (${r.citation})`,
+      `  ${r.scope.padEnd(7)}${b.label.en.padEnd(40)}${r.published.toFixed(digits).padStart(10)}${r.generated.toFixed(digits).padStart(11)}` +
+        `${deviation.padStart(11)} ${ok} ${r.citation}  ${b.label.zh}`,
     );
   }
   return lines;

@@ -20,7 +20,7 @@
  * - Facilities stand at (or a little off) their unit's point; league and region
  *   institutions near the league's / region's real seat.
  */
-import { cellCentre, cellKey, cellOf, distanceM, offsetM, toGrid, type LonLat, type Shape } from './geometry.ts';
+import { cellCentre, cellKey, cellOf, distanceM, fromGrid, GRID_CELL_M, offsetM, toGrid, type LonLat, type Shape } from './geometry.ts';
 import type { FacilityPlan, PlannedFacility } from './facilities.ts';
 import { rngFor, type Random } from './random.ts';
 import type { BannerProfile, RegionModel } from './region.ts';
@@ -102,6 +102,32 @@ function nearestValid(p: LonLat, ok: (q: LonLat) => boolean, maxM = 30_000): [nu
     }
   }
   throw new Error(`no valid point within ${maxM} m of ${p.join(',')}`);
+}
+
+/**
+ * A point in the free grid cell nearest to `centre` (rings of cells outwards):
+ * the fallback when random draws around a crowded seat keep hitting taken cells.
+ */
+function nearestFreeCell(rng: Random, centre: LonLat, usable: (p: LonLat) => boolean, maxCells = 80): [number, number] {
+  const [x, y] = toGrid(centre);
+  const c = cellOf(x, y);
+  for (let ring = 0; ring <= maxCells; ring++) {
+    const candidates: { ix: number; iy: number; d: number }[] = [];
+    for (let dx = -ring; dx <= ring; dx++) {
+      for (let dy = -ring; dy <= ring; dy++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        candidates.push({ ix: c.ix + dx, iy: c.iy + dy, d: dx * dx + dy * dy });
+      }
+    }
+    candidates.sort((a, b) => a.d - b.d || a.ix - b.ix || a.iy - b.iy);
+    for (const cell of candidates) {
+      for (let k = 0; k < 6; k++) {
+        const p = fromGrid((cell.ix + 0.1 + 0.8 * rng.next()) * GRID_CELL_M, (cell.iy + 0.1 + 0.8 * rng.next()) * GRID_CELL_M);
+        if (usable(p)) return p;
+      }
+    }
+  }
+  throw new Error(`no free grid cell within ${maxCells} km of ${centre.join(',')}`);
 }
 
 export function placeBanner(banner: BannerProfile, model: RegionModel, plan: FacilityPlan, seed: number): BannerPoints {
@@ -195,7 +221,7 @@ export function placeBanner(banner: BannerProfile, model: RegionModel, plan: Fac
   }
   for (const v of deferred) {
     const host = units.get(partnerOf.get(v.code)!)!;
-    claim(v.code, around(vrng, host, 1500, 4000, usable));
+    claim(v.code, around(vrng, host, 1500, 4000, usable, (c) => nearestFreeCell(vrng, c, usable)));
   }
 
   // ── facilities ──
@@ -209,7 +235,14 @@ export function placeBanner(banner: BannerProfile, model: RegionModel, plan: Fac
 }
 
 /** A random point between `minM` and `maxM` from `centre` satisfying `ok` (the range widens if needed). */
-function around(rng: Random, centre: LonLat, minM: number, maxM: number, ok: (p: LonLat) => boolean): [number, number] {
+function around(
+  rng: Random,
+  centre: LonLat,
+  minM: number,
+  maxM: number,
+  ok: (p: LonLat) => boolean,
+  fallback: (centre: LonLat) => [number, number] = (c) => nearestValid(c, ok, 60_000),
+): [number, number] {
   let lo = minM;
   let hi = maxM;
   for (let attempt = 0; attempt < 400; attempt++) {
@@ -220,7 +253,7 @@ function around(rng: Random, centre: LonLat, minM: number, maxM: number, ok: (p:
       hi *= 1.5;
     }
   }
-  return nearestValid(centre, ok, 60_000);
+  return fallback(centre);
 }
 
 function villagePoint(
@@ -243,7 +276,7 @@ function villagePoint(
       const p = offsetM(centre, Math.abs(rng.normal()) * sigma * grow, rng.range(0, 2 * Math.PI));
       if (usable(p)) return p;
     }
-    return nearestValid(centre, usable, 60_000);
+    return nearestFreeCell(rng, centre, usable);
   }
   const wide = v.kind === '嘎查' && pastoral;
   for (let attempt = 0; attempt < 300; attempt++) {
@@ -256,7 +289,7 @@ function villagePoint(
     if (attempt < 120 && nearestSeat(p) !== t.code) continue;
     return p;
   }
-  return nearestValid(centre, usable, 60_000);
+  return nearestFreeCell(rng, centre, usable);
 }
 
 function placeFacility(

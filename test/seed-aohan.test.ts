@@ -160,8 +160,8 @@ describe(`seed: Aohan Banner in the test template (${engine})`, () => {
     const { rows: clinics } = await sql<{ joint: number; orphans: number; without: number }>`
       SELECT count(*) FILTER (WHERE cardinality(villages_served) = 2)::int AS joint,
              count(*) FILTER (WHERE NOT (unit_code = ANY (villages_served)))::int AS orphans,
-             (SELECT count(*)::int FROM admin_unit v WHERE v.banner_code = '150430' AND v.kind IN ('村', '嘎查')
-                AND NOT EXISTS (SELECT 1 FROM facility f WHERE v.code = ANY (f.villages_served))) AS without
+             (SELECT count(*)::int FROM (SELECT code FROM admin_unit WHERE banner_code = '150430' AND kind IN ('村', '嘎查')
+                EXCEPT SELECT unnest(villages_served) FROM facility) x) AS without
       FROM facility WHERE banner_code = '150430' AND type = 'village_clinic'`.execute(db.db);
     expect(clinics[0]!.orphans).toBe(0);
     // 「全旗乡村医疗机构“空白点”全部消除」(001:34): every administrative village has a clinic (own or joint).
