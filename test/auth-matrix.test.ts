@@ -12,37 +12,12 @@ import { insertFacility } from './helpers/fixtures.ts';
 import { POLICY, isUnsafeMethod, policyKey, type RoutePolicy, type ScopeSource } from '../server/auth/policy.ts';
 import { ROLES, roleAtLeast, type Role } from '../server/auth/roles.ts';
 import type { RegisteredApiRoute } from '../server/auth/plugin.ts';
+import { fillUrl } from './helpers/auth.ts';
 
 const IN_SCOPE_UNIT = '150430'; // 敖汉旗, Chifeng
 const OUT_SCOPE_UNIT = '150102'; // 新城区, Hohhot
-
-/** A value for each path parameter that reaches the handler (usually a 404 or 400 there). */
-function sampleParam(name: string): string {
-  switch (name) {
-    case 'code':
-      return '150430';
-    case 'kind':
-      return 'facilities';
-    case 'layer':
-      return 'facilities';
-    case 'z':
-    case 'x':
-    case 'y':
-      return '0';
-    case 'user':
-      return 'nobody-at-all';
-    case '*':
-      return 'nothing-here';
-    default:
-      return '987654321';
-  }
-}
-
-export function fillUrl(url: string, overrides: Record<string, string> = {}): string {
-  return url
-    .replace(/:([A-Za-z_][A-Za-z0-9_]*)(\([^)]*\))?/g, (_m, name: string) => encodeURIComponent(overrides[name] ?? sampleParam(name)))
-    .replace(/\*$/, sampleParam('*'));
-}
+const IN_SCOPE_POINT = { lon: 119.92, lat: 42.3 }; // Aohan's seat
+const OUT_SCOPE_POINT = { lon: 120.5, lat: 49.5 }; // Hulunbuir
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
@@ -57,14 +32,14 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts[parts.length - 1]!] = value;
 }
 
-function request(route: RegisteredApiRoute, headers: Record<string, string>, target?: { source: ScopeSource; value: string }): InjectOptions {
+function request(route: RegisteredApiRoute, headers: Record<string, string>, target?: { source: ScopeSource; value: unknown }): InjectOptions {
   const params: Record<string, string> = {};
   const query: Record<string, string> = {};
   const body: Record<string, unknown> = {};
   if (target) {
-    if (target.source.in === 'params') params[target.source.field] = target.value;
-    else if (target.source.in === 'query') query[target.source.field] = target.value;
-    else setPath(body, target.source.field, target.source.kind === 'facility' ? Number(target.value) : target.value);
+    if (target.source.in === 'params') params[target.source.field] = String(target.value);
+    else if (target.source.in === 'query') query[target.source.field] = String(target.value);
+    else setPath(body, target.source.field, target.value);
   }
   const qs = new URLSearchParams(query).toString();
   return {
@@ -165,8 +140,12 @@ describe(`role × route matrix (${engine})`, () => {
   it('limits an editor with a unit scope to that subtree on every scoped route', async () => {
     const failures: string[] = [];
     let scopedChecks = 0;
-    const values = (source: ScopeSource) =>
-      source.kind === 'unit' ? { inside: IN_SCOPE_UNIT, outside: OUT_SCOPE_UNIT } : { inside: String(facilityIn), outside: String(facilityOut) };
+    const values = (source: ScopeSource): { inside: unknown; outside: unknown } =>
+      source.kind === 'unit'
+        ? { inside: IN_SCOPE_UNIT, outside: OUT_SCOPE_UNIT }
+        : source.kind === 'point'
+          ? { inside: IN_SCOPE_POINT, outside: OUT_SCOPE_POINT }
+          : { inside: facilityIn, outside: facilityOut };
     for (const route of routes()) {
       if (route.url === '/api/auth/logout') continue;
       const policy: RoutePolicy = route.policy;
@@ -185,12 +164,12 @@ describe(`role × route matrix (${engine})`, () => {
           const { inside, outside } = values(source);
           const out = await app.inject(request(route, scoped.headers, { source, value: outside }));
           if (out.statusCode !== 403 || out.json().code !== 'OutOfScope') {
-            failures.push(`${label(route, 'scoped editor')} with ${source.in}.${source.field}=${outside}: expected 403 OutOfScope, got ${out.statusCode} ${out.body.slice(0, 160)}`);
+            failures.push(`${label(route, 'scoped editor')} with ${source.in}.${source.field}=${JSON.stringify(outside)}: expected 403 OutOfScope, got ${out.statusCode} ${out.body.slice(0, 160)}`);
           }
           const inn = await app.inject(request(route, scoped.headers, { source, value: inside }));
-          if ([401, 403].includes(inn.statusCode)) failures.push(`${label(route, 'scoped editor')} with ${source.in}.${source.field}=${inside}: got ${inn.statusCode} ${inn.body.slice(0, 160)}`);
+          if ([401, 403].includes(inn.statusCode)) failures.push(`${label(route, 'scoped editor')} with ${source.in}.${source.field}=${JSON.stringify(inside)}: got ${inn.statusCode} ${inn.body.slice(0, 160)}`);
           const unscoped = await app.inject(request(route, sessions.editor.headers, { source, value: outside }));
-          if ([401, 403].includes(unscoped.statusCode)) failures.push(`${label(route, 'editor')} with ${source.in}.${source.field}=${outside}: got ${unscoped.statusCode}`);
+          if ([401, 403].includes(unscoped.statusCode)) failures.push(`${label(route, 'editor')} with ${source.in}.${source.field}=${JSON.stringify(outside)}: got ${unscoped.statusCode}`);
           scopedChecks += 1;
         }
         continue;

@@ -30,7 +30,7 @@ import {
   type RoutePolicy,
 } from './policy.ts';
 import { ROLE_LABELS, roleAtLeast } from './roles.ts';
-import { facilitiesOutsideScope, outOfScope, unitsOutsideScope, valuesAt, editScopeOf } from './scope.ts';
+import { editScopeOf, facilitiesOutsideScope, outOfScope, pointsAt, unitsContaining, unitsOutsideScope, valuesAt } from './scope.ts';
 import { safeEqual } from './passwords.ts';
 
 export const SESSION_COOKIE = 'planner_session';
@@ -278,13 +278,19 @@ export default fp<AuthPluginOptions>(
       }
       const units: string[] = [];
       const facilities: number[] = [];
+      const points: [number, number][] = [];
       for (const source of policy.scope) {
         const container = source.in === 'params' ? request.params : source.in === 'query' ? request.query : request.body;
+        if (source.kind === 'point') {
+          points.push(...pointsAt(container, source.field));
+          continue;
+        }
         for (const value of valuesAt(container, source.field)) {
           if (source.kind === 'unit') units.push(value);
           else if (/^[0-9]{1,16}$/.test(value)) facilities.push(Number(value));
         }
       }
+      if (points.length > 0) units.push(...(await unitsContaining(app.db, points.slice(0, 1000))));
       if (facilities.length > 0) {
         const outside = await facilitiesOutsideScope(app.db, scope, facilities);
         if (outside.length > 0) throw outOfScope(scope, outside.map(String), 'facility');

@@ -10,7 +10,7 @@
  *
  * - access: 'public' (no login), or the minimum role: viewer < planner < editor < admin.
  * - scope: for editors limited to a unit subtree, where the request names the
- *   unit(s) it changes — { in: 'params' | 'query' | 'body', field, kind: 'unit' | 'facility' }
+ *   unit(s) it changes — { in: 'params' | 'query' | 'body', field, kind: 'unit' | 'facility' | 'point' }
  *   (field may be a dotted path; '*' walks arrays, e.g. 'changes.*.unitCode').
  *   Checked before validation: a target outside the editor's subtree → 403.
  *   'handler' = the handler checks itself with assertCanEditUnits() (e.g. imports,
@@ -34,7 +34,12 @@ export type RateClass = 'api' | 'expensive' | 'login' | 'none';
 export interface ScopeSource {
   in: 'params' | 'query' | 'body';
   field: string;
-  kind: 'unit' | 'facility';
+  /**
+   * unit: a unit code; facility: a facility id (judged where it stands now);
+   * point: a { lon, lat } object (with an optional sibling `crs`: wgs84 | gcj02 | bd09),
+   * judged by the smallest unit whose boundary contains it.
+   */
+  kind: 'unit' | 'facility' | 'point';
 }
 
 export interface RoutePolicy {
@@ -71,16 +76,32 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/facilities/:id': { access: 'viewer', owner: 'foundation: server/facilities/routes.ts' },
   // Registry edits (server/facilities/routes.ts): the facility's current unit and a new unitCode are
   // checked here; a unit inferred from the location on create is checked in the handler.
-  'POST /api/facilities': { access: 'editor', scope: [{ in: 'body', field: 'unitCode', kind: 'unit' }], owner: 'data: server/facilities/routes.ts' },
+  'POST /api/facilities': {
+    access: 'editor',
+    scope: [
+      { in: 'body', field: 'unitCode', kind: 'unit' },
+      { in: 'body', field: 'location', kind: 'point' },
+    ],
+    owner: 'data: server/facilities/routes.ts',
+  },
   'PATCH /api/facilities/:id': {
     access: 'editor',
     scope: [
       { in: 'params', field: 'id', kind: 'facility' },
       { in: 'body', field: 'unitCode', kind: 'unit' },
+      // A move by coordinates alone: the unit whose boundary contains the new point.
+      { in: 'body', field: 'location', kind: 'point' },
     ],
     owner: 'data: server/facilities/routes.ts',
   },
-  'POST /api/facilities/:id/close': { access: 'editor', scope: [{ in: 'params', field: 'id', kind: 'facility' }], owner: 'data: server/facilities/routes.ts' },
+  'POST /api/facilities/:id/close': {
+    access: 'editor',
+    scope: [
+      { in: 'params', field: 'id', kind: 'facility' },
+      { in: 'body', field: 'mergedIntoId', kind: 'facility' },
+    ],
+    owner: 'data: server/facilities/routes.ts',
+  },
   'GET /api/facilities/:id/history': { access: 'viewer', owner: 'data: server/facilities/routes.ts' },
 
   // ── import / export (server/importexport/routes.ts) ───────────────────────

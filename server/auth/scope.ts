@@ -15,12 +15,16 @@
  * before writing; each throws 403 OutOfScope naming the offending codes.
  */
 import { sql, type Kysely } from 'kysely';
+import gcoordModule from 'gcoord';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { roleAtLeast } from './roles.ts';
 import type { Principal } from './principal.ts';
 import './principal.ts';
+
+// gcoord is CommonJS whose module.exports is the API object; its typings describe it as `default`.
+const gcoord = gcoordModule as unknown as (typeof gcoordModule)['default'];
 
 const CHUNK = 5000;
 
@@ -134,6 +138,58 @@ export async function assertCanEditFacilities(request: FastifyRequest, ids: Iter
   if (scope === null) return;
   const outside = await facilitiesOutsideScope(request.server.db, scope, ids);
   if (outside.length > 0) throw outOfScope(scope, outside.map(String), 'facility');
+}
+
+/**
+ * The smallest unit whose boundary contains each point (WGS84); points outside
+ * every boundary are left out (the route rejects them as outside the region).
+ */
+export async function unitsContaining(db: Kysely<Database>, points: [number, number][]): Promise<string[]> {
+  const codes: string[] = [];
+  for (const [lon, lat] of points) {
+    const { rows } = await sql<{ code: string }>`
+      SELECT code FROM admin_unit
+      WHERE boundary IS NOT NULL
+        AND ST_Intersects(boundary, ST_SetSRID(ST_MakePoint(${lon}::float8, ${lat}::float8), 4326))
+      ORDER BY CASE level WHEN 'village' THEN 5 WHEN 'township' THEN 4 WHEN 'banner' THEN 3 WHEN 'league' THEN 2 ELSE 1 END DESC
+      LIMIT 1`.execute(db);
+    if (rows[0]) codes.push(rows[0].code);
+  }
+  return codes;
+}
+
+/** Points ({ lon, lat }, optional sibling crs) at a dotted path, converted to WGS84; malformed ones are skipped (validation rejects them). */
+export function pointsAt(root: unknown, path: string): [number, number][] {
+  const parts = path.split('.');
+  const last = parts.pop()!;
+  let parents: unknown[] = [root];
+  for (const part of parts) {
+    const next: unknown[] = [];
+    for (const value of parents) {
+      if (value === null || typeof value !== 'object') continue;
+      if (part === '*') {
+        if (Array.isArray(value)) next.push(...value);
+      } else if (Object.hasOwn(value, part)) next.push((value as Record<string, unknown>)[part]);
+    }
+    parents = next;
+  }
+  const out: [number, number][] = [];
+  for (const parent of parents) {
+    if (parent === null || typeof parent !== 'object' || !Object.hasOwn(parent, last)) continue;
+    const point = (parent as Record<string, unknown>)[last];
+    if (point === null || typeof point !== 'object') continue;
+    const lon = Number((point as Record<string, unknown>).lon);
+    const lat = Number((point as Record<string, unknown>).lat);
+    if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) continue;
+    const crs = (parent as Record<string, unknown>).crs;
+    if (crs === 'gcj02' || crs === 'bd09') {
+      const [x, y] = gcoord.transform([lon, lat], crs === 'gcj02' ? gcoord.GCJ02 : gcoord.BD09, gcoord.WGS84) as [number, number];
+      out.push([x, y]);
+    } else {
+      out.push([lon, lat]);
+    }
+  }
+  return out;
 }
 
 /** Values at a dotted path ('*' walks arrays), as strings: what validation could coerce into a code or id. */

@@ -82,3 +82,33 @@ export async function tokenFor(app: FastifyInstance, role: Role, options: { unit
   const { token } = await createToken(app.db, user.id, 'test', null);
   return { user, token, headers: { authorization: `Bearer ${token}` } };
 }
+
+/** A value for each path parameter that reaches the handler (usually a 404 or 400 there). */
+function sampleParam(name: string): string {
+  switch (name) {
+    case 'code':
+      return '150430';
+    case 'kind':
+      return 'facilities';
+    case 'layer':
+      return 'facilities';
+    case 'z':
+    case 'x':
+    case 'y':
+      return '0';
+    case 'user':
+      return 'nobody-at-all';
+    case '*':
+      return 'nothing-here';
+    default:
+      return '987654321';
+  }
+}
+
+/** A route pattern with sample values for its parameters (overrides by name). */
+export function fillUrl(url: string, overrides: Record<string, string> = {}): string {
+  return url
+    .replace(/:([A-Za-z_][A-Za-z0-9_]*)(\([^)]*\))?/g, (_m, name: string) => encodeURIComponent(overrides[name] ?? sampleParam(name)))
+    .replace(/\*$/, sampleParam('*'));
+}
+
