@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Engine } from '../db/index.ts';
+import { accessBench } from './access.ts';
 
 export interface BenchContext {
   db: Kysely<Database>;
@@ -20,4 +21,4 @@ export interface Bench {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const benches: Bench[] = [];
+export const benches: Bench[] = [accessBench];

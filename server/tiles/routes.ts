@@ -46,16 +46,24 @@ const TileListResponse = Type.Object({
 
 /** Encoded tiles by ETag, per database; an ETag changes whenever the data or parameters do. */
 const tileCaches = new WeakMap<Kysely<Database>, PromiseCache<Uint8Array>>();
+const DEFAULT_TILE_CACHE = 2000;
 
-/** Cached tiles of one database; `false` turns the cache off (the bench measures both). */
-export function tileCache(db: Kysely<Database>): PromiseCache<Uint8Array> {
+function tileCache(db: Kysely<Database>): PromiseCache<Uint8Array> {
   let cache = tileCaches.get(db);
-  if (!cache) tileCaches.set(db, (cache = new PromiseCache(1000)));
+  if (!cache) tileCaches.set(db, (cache = new PromiseCache(DEFAULT_TILE_CACHE)));
   return cache;
 }
 
-const tileRoutes: FastifyPluginAsyncTypebox<{ cache?: boolean }> = async (app, options) => {
-  const useCache = options.cache !== false;
+/**
+ * How many encoded tiles of one database to keep in memory (0 = encode every
+ * request; concurrent requests for one tile still share the work). The bench
+ * measures both.
+ */
+export function setTileCacheSize(db: Kysely<Database>, tiles: number): void {
+  tileCaches.set(db, new PromiseCache(tiles));
+}
+
+const tileRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/tiles',
@@ -130,8 +138,7 @@ const tileRoutes: FastifyPluginAsyncTypebox<{ cache?: boolean }> = async (app, o
       // Tiles change with any edit: always revalidate (cheap: the ETag), never serve stale.
       reply.header('Cache-Control', 'private, no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
-      const encode = () => encodeTile(handle, tile, make());
-      const body = useCache ? await tileCache(app.db).get(etag, encode) : await encode();
+      const body = await tileCache(app.db).get(etag, () => encodeTile(handle, tile, make()));
       return reply.type('application/vnd.mapbox-vector-tile').send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     },
   );
