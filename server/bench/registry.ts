@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Engine } from '../db/index.ts';
 import { accessBench } from './access.ts';
+import { seedBench } from './seed.ts';
 
 export interface BenchContext {
   db: Kysely<Database>;
@@ -21,4 +22,4 @@ export interface Bench {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const benches: Bench[] = [accessBench];
+export const benches: Bench[] = [accessBench, seedBench];
