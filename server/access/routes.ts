@@ -25,6 +25,7 @@ import {
   UnitsResponse,
 } from './schemas.ts';
 import { accessResult, envelopeOf, resolveRuleSet } from './service.ts';
+import { CIRCLE_CITATIONS } from './circle.ts';
 import {
   catchmentFeatures,
   cellRows,
@@ -42,24 +43,12 @@ import {
   villagesOutOfReach,
 } from './views.ts';
 
-/** 003:31 — the text of the 15-minute circle, quoted with every circle result. */
-export const CIRCLE_CITATIONS = [
-  {
-    file: '003_ea3fa2f3d5dcf77a.txt',
-    lines: '31',
-    quote: '到2030年，建立起完善的医疗卫生服务体系，15分钟基本医疗卫生服务圈基本形成',
-  },
-  {
-    file: '003_ea3fa2f3d5dcf77a.txt',
-    lines: '31',
-    quote: '完善以“小药箱”为载体，固定与流动相结合的农村牧区卫生计生服务体系',
-  },
-  {
-    file: '000_7de451bffa4866dc.txt',
-    lines: '1035-1036',
-    quote: '依托苏木乡镇卫生院，发放配备“小药箱”，配备流动医疗服务车，解决距离医疗机构较远的农牧户的医疗卫生服务问题',
-  },
-];
+/** 003:31 and 000:1035-1036, quoted with every circle result. */
+const CIRCLE_QUOTES = CIRCLE_CITATIONS.map((c) => ({
+  file: c.file,
+  lines: c.lines[0] === c.lines[1] ? String(c.lines[0]) : `${c.lines[0]}-${c.lines[1]}`,
+  quote: c.quote,
+}));
 
 export const CIRCLE_TITLE = { zh: '15分钟基本医疗卫生服务圈', en: '15-minute basic medical and health service circle' };
 
@@ -198,7 +187,7 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         ...envelope,
         title: CIRCLE_TITLE,
-        citations: CIRCLE_CITATIONS,
+        citations: CIRCLE_QUOTES,
         class: classRef(cls.cls),
         minutes: result.params.circleMinutes,
         targetShare: result.params.circleTargetShare,

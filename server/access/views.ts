@@ -229,6 +229,19 @@ export function circleRow(result: AccessResult, u: number): CircleRow {
   };
 }
 
+/** Villages inside `scope` with people outside the circle (not in mobile-service areas), most first. */
+export function circleVillages(result: AccessResult, scope: number): { code: string; name: string; population: number; gap: number }[] {
+  const [population, , , gap] = circleAggregate(result) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const units = result.units;
+  const list: { code: string; name: string; population: number; gap: number }[] = [];
+  for (let u = 0; u < units.count; u++) {
+    if (units.levels[u] !== 'village' || gap[u]! <= 0 || !within(result, u, scope)) continue;
+    list.push({ code: units.codes[u]!, name: units.names[u]!, population: population[u]!, gap: gap[u]! });
+  }
+  list.sort((a, b) => b.gap - a.gap || (a.code < b.code ? -1 : 1));
+  return list;
+}
+
 /** The circle for every township and banner inside `scope`. */
 export function circleRows(result: AccessResult, scope: number, levels: readonly Level[] = ['banner', 'township']): CircleRow[] {
   const rows: CircleRow[] = [];

@@ -5,4 +5,4 @@
  * `registerEvaluator()` and `registerRules()` from ./registry.ts and add one
  * import line below. See README.md, "Adding a rule kind".
  */
-export {};
+import '../access/rule.ts';
