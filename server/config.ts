@@ -42,7 +42,7 @@ export const EnvSchema = Type.Object({
   SESSION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 12, description: 'a login session ends this many hours after login' }),
   SESSION_IDLE_MINUTES: Type.Integer({ minimum: 5, maximum: 43200, default: 120, description: 'a session unused this long ends' }),
   CORS_ORIGINS: Type.Optional(
-    Type.String({ pattern: '^https?://[^,\\s/]+(,\\s*https?://[^,\\s/]+)*$', description: 'comma-separated origins allowed to call the API from a browser (default: same origin only)' }),
+    Type.String({ pattern: '^https?://[^,\\s/]+/?(,\\s*https?://[^,\\s/]+/?)*$', description: 'comma-separated origins allowed to call the API from a browser (default: same origin only)' }),
   ),
   TRUST_PROXY: Type.Boolean({ default: false, description: 'true behind a reverse proxy that sets X-Forwarded-For/-Proto (client IP for rate limits, Secure cookies on https)' }),
   RATE_LIMIT_LOGIN: Type.Integer({ minimum: 0, maximum: 100000, default: 10, description: 'login attempts per minute per client address (0 = off)' }),
