@@ -5,7 +5,7 @@ import { FACILITY_STATUSES, FACILITY_TYPES, type Level } from '../domain/taxonom
 import { unitExists } from '../units/repository.ts';
 import { assertUnitCode } from '../units/routes.ts';
 import { actorOf } from '../http/actor.ts';
-import { assertCanEditUnit } from '../auth/scope.ts';
+import { assertUnitsInScope } from '../importexport/scope.ts';
 import {
   FACILITY_LIMIT_DEFAULT,
   FacilityClose,
@@ -116,7 +116,7 @@ const facilityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const detail = await createFacility(app.db, request.body, {
         actor: actorOf(request),
-        authorizeUnit: (unitCode) => assertCanEditUnit(request, unitCode),
+        authorizeUnit: (unitCode, db) => assertUnitsInScope(request, [unitCode], db),
       });
       return reply.code(201).header('location', `/api/facilities/${detail.id}`).send(detail);
     },

@@ -192,7 +192,7 @@ async function detailOf(trx: Kysely<Database>, id: number): Promise<FacilityDeta
 export interface EditContext {
   actor: Actor;
   /** Scope check for a unit only known after validation (inferred from the location). */
-  authorizeUnit?: (unitCode: string) => Promise<void>;
+  authorizeUnit?: (unitCode: string, db: Kysely<Database>) => Promise<void>;
 }
 
 export async function createFacility(db: Kysely<Database>, input: FacilityCreate, ctx: EditContext): Promise<FacilityDetail> {
@@ -213,7 +213,7 @@ export async function createFacility(db: Kysely<Database>, input: FacilityCreate
       },
       true,
     );
-    if (!input.unitCode) await ctx.authorizeUnit?.(unit);
+    if (!input.unitCode) await ctx.authorizeUnit?.(unit, trx);
     const taken = await trx.selectFrom('facility').select(['id', 'name']).where('code', '=', input.code.trim()).executeTakeFirst();
     if (taken) {
       throw new AppError('Conflict', 409, {

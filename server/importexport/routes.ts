@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { actorOf } from '../http/actor.ts';
-import { assertCanEditUnits } from '../auth/scope.ts';
+import { assertUnitsInScope } from './scope.ts';
 import { ErrorResponse } from '../http/common.ts';
 import { handleError } from '../plugins/errors.ts';
 import { badRequest } from '../errors.ts';
@@ -129,7 +129,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ImportReport, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const encoding = normaliseEncodingName(q.encoding);
       if (!encoding) {
@@ -142,9 +142,24 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       let bytes: Buffer;
       let name = q.filename ?? '';
       if (request.isMultipart()) {
-        const part = await request.file({ limits: { fileSize: IMPORT_MAX_BYTES } });
+        // One byte over the limit lets us see the overflow and stop at once: busboy would
+        // otherwise keep reading (and discarding) the rest of a 200 MB body before failing.
+        const part = await request.file({ limits: { fileSize: IMPORT_MAX_BYTES + 1 } });
         if (!part) throw badRequest('InvalidBody', 'The multipart upload has no file. Send it in a form field named "file".', '上传内容中没有文件。请将文件放在名为 file 的表单字段中。');
-        bytes = await part.toBuffer();
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of part.file) {
+          size += (chunk as Buffer).length;
+          if (size > IMPORT_MAX_BYTES) break;
+          chunks.push(chunk as Buffer);
+        }
+        if (size > IMPORT_MAX_BYTES) {
+          request.raw.unpipe();
+          request.raw.pause();
+          reply.header('connection', 'close');
+          throw payloadTooLarge();
+        }
+        bytes = Buffer.concat(chunks);
         name = part.filename || name;
       } else if (Buffer.isBuffer(request.body)) {
         bytes = request.body;
@@ -166,7 +181,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
       return runImport(app.db, request.params.kind, { name, bytes }, options, actorOf(request), {
         // Editors limited to a unit subtree may only change data inside it.
-        authorizeUnits: (codes) => assertCanEditUnits(request, codes),
+        authorizeUnits: (codes, db) => assertUnitsInScope(request, codes, db),
       });
     },
   );

@@ -124,7 +124,8 @@ export async function importInTransaction(
   if (problems.size > 0 || !plan) {
     throw importInvalid(problems.items, { warnings, file: fileInfo, columns: plan?.columns ?? null, rows: plan?.rows ?? null });
   }
-  if (hooks.authorizeUnits) await hooks.authorizeUnits(await plan.touchedUnits());
+  // Inside the transaction (the embedded engine has one connection: a query outside it would wait forever).
+  if (hooks.authorizeUnits) await hooks.authorizeUnits(await plan.touchedUnits(), trx);
   const report: ImportReport = {
     kind,
     mode: options.mode,

@@ -1,5 +1,5 @@
 /** Shared shapes of the import pipeline (service ↔ kinds ↔ routes and CLI). */
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { InputCrs } from './coords.ts';
 import type { RequestedEncoding } from './encoding.ts';
@@ -106,7 +106,7 @@ export interface ImportKind {
 
 export interface ImportHooks {
   /** Refuse (throw) when the caller may not change data in these units (editors limited to a subtree). */
-  authorizeUnits?(codes: string[]): Promise<void>;
+  authorizeUnits?(codes: string[], db: Kysely<Database>): Promise<void>;
 }
 
 export const ZERO_COUNTS: Counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped: 0 };
