@@ -30,6 +30,16 @@ export interface UnitAggregates {
   /** Weighted 90th percentile: the least value within which ≥ 90 % of the unit's people live; NaN when unreachable or empty. */
   p90Minutes: Float64Array;
   p90Distance: Float64Array;
+  /** Cells in ascending (sort key, index) order of minutes and of distance: kept so that an update can merge instead of sort. */
+  orderMinutes: Uint32Array;
+  orderDistance: Uint32Array;
+}
+
+/** What changed since a previous aggregation of the same cells (incremental updates). */
+export interface PreviousAggregation {
+  agg: UnitAggregates;
+  /** Cell indexes whose minutes or distance may differ. */
+  changed: readonly number[];
 }
 
 export interface ClassArrays {
@@ -39,12 +49,36 @@ export interface ClassArrays {
   state: Uint8Array;
 }
 
+/**
+ * Cells in ascending order of (sort key, index). With a previous order of the
+ * same cells, only the changed cells are re-placed: the others keep their keys,
+ * so removing the changed ones leaves a sorted list to merge them into — the
+ * result is exactly the order a full sort gives.
+ */
+function orderOf(values: Float64Array, previous: Uint32Array | null, changed: readonly number[]): { order: Uint32Array; keys: Uint32Array } {
+  const keys = nonNegativeKeys(values);
+  if (!previous || previous.length !== values.length) return { order: radixArgsort(keys), keys };
+  const moved = new Uint8Array(values.length);
+  for (const i of changed) moved[i] = 1;
+  const fresh = Uint32Array.from(new Set(changed)).sort((a, b) => keys[a]! - keys[b]! || a - b);
+  const order = new Uint32Array(values.length);
+  let k = 0;
+  let j = 0;
+  for (let p = 0; p < previous.length; p++) {
+    const i = previous[p]!;
+    if (moved[i]) continue;
+    while (j < fresh.length && (keys[fresh[j]!]! < keys[i]! || (keys[fresh[j]!]! === keys[i]! && fresh[j]! < i))) order[k++] = fresh[j++]!;
+    order[k++] = i;
+  }
+  while (j < fresh.length) order[k++] = fresh[j++]!;
+  return { order, keys };
+}
+
 /** Weighted percentile per unit by walking cells in ascending value. */
-function percentiles(cells: CellSet, units: UnitTable, values: Float64Array, totals: Float64Array, fraction: number): Float64Array {
+function percentiles(cells: CellSet, units: UnitTable, values: Float64Array, order: Uint32Array, totals: Float64Array, fraction: number): Float64Array {
   const out = new Float64Array(units.count).fill(NaN);
   const cum = new Float64Array(units.count);
   const done = new Uint8Array(units.count);
-  const order = radixArgsort(nonNegativeKeys(values));
   const anc = units.ancestors;
   // cum ≥ fraction × total, compared on integers (populations are whole people).
   const num = Math.round(fraction * 1000);
@@ -89,7 +123,7 @@ function rollUp(units: UnitTable, sums: Float64Array[], counts: Int32Array): voi
   }
 }
 
-export function aggregateClass(cells: CellSet, units: UnitTable, arrays: ClassArrays): UnitAggregates {
+export function aggregateClass(cells: CellSet, units: UnitTable, arrays: ClassArrays, previous?: PreviousAggregation): UnitAggregates {
   const U = units.count;
   const agg: UnitAggregates = {
     population: new Float64Array(U),
@@ -102,6 +136,8 @@ export function aggregateClass(cells: CellSet, units: UnitTable, arrays: ClassAr
     sumDistance: new Float64Array(U),
     p90Minutes: new Float64Array(0),
     p90Distance: new Float64Array(0),
+    orderMinutes: new Uint32Array(0),
+    orderDistance: new Uint32Array(0),
   };
   // Cells add to their own unit; units then add to their ancestors (units are
   // far fewer than cells). Summation order is fixed (cell index, then unit
@@ -128,8 +164,11 @@ export function aggregateClass(cells: CellSet, units: UnitTable, arrays: ClassAr
     }
   }
   rollUp(units, [population, covered, gap, mobile, reachable, sumMinutes, sumDistance], cellCount);
-  agg.p90Minutes = percentiles(cells, units, arrays.minutes, agg.population, 0.9);
-  agg.p90Distance = percentiles(cells, units, arrays.distance, agg.population, 0.9);
+  const changed = previous?.changed ?? [];
+  agg.orderMinutes = orderOf(arrays.minutes, previous?.agg.orderMinutes ?? null, changed).order;
+  agg.orderDistance = orderOf(arrays.distance, previous?.agg.orderDistance ?? null, changed).order;
+  agg.p90Minutes = percentiles(cells, units, arrays.minutes, agg.orderMinutes, agg.population, 0.9);
+  agg.p90Distance = percentiles(cells, units, arrays.distance, agg.orderDistance, agg.population, 0.9);
   return agg;
 }
 

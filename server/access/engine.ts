@@ -17,7 +17,6 @@ import {
   buildCellSet,
   buildUnitTable,
   deriveUnitFlags,
-  loadCells,
   loadFacilities,
   loadUnits,
   readCells,
@@ -26,7 +25,7 @@ import {
   type FacilitySet,
   type UnitTable,
 } from './inputs.ts';
-import { toEcef } from './geodesic.ts';
+import { concatEcef } from './geodesic.ts';
 import { paramsHash, type AccessParams, type FacilityClass } from './params.ts';
 import { straightLineModel, type Assignment, type TravelModel } from './travel.ts';
 
@@ -154,9 +153,14 @@ export function computeAccess(params: AccessParams, inputs: AccessInputs, option
 /** Load everything through the context and evaluate. */
 export async function evaluateAccess(ctx: EvaluationContext, params: AccessParams, options: ComputeOptions & { inputs?: Partial<AccessInputs> } = {}): Promise<AccessResult> {
   const t0 = performance.now();
-  const units = options.inputs?.units ?? (await loadUnits(ctx));
-  const cells = options.inputs?.cells ?? (await loadCells(ctx, units));
-  const facilities = options.inputs?.facilities ?? (await loadFacilities(ctx, params));
+  const given = options.inputs ?? {};
+  // Independent reads: on PostgreSQL they run at once on the pool (PGlite serialises them).
+  const [units, rawCells, facilities] = await Promise.all([
+    given.units ?? loadUnits(ctx),
+    given.cells ? null : readCells(ctx),
+    given.facilities ?? loadFacilities(ctx, params),
+  ]);
+  const cells = given.cells ?? buildCellSet(rawCells!, units);
   return computeAccess(
     params,
     { units, cells, facilities },
@@ -174,25 +178,19 @@ export interface AccessChange {
 }
 
 function appendFacilities(base: FacilitySet, removed: Set<number>, added: FacilitySet): FacilitySet {
-  const count = base.count + added.count;
-  const ids = new Float64Array(count);
-  const lon = new Float64Array(count);
-  const lat = new Float64Array(count);
-  const mask = new Int32Array(count);
-  const synthetic = new Uint8Array(count);
-  ids.set(base.ids);
-  lon.set(base.lon);
-  lat.set(base.lat);
+  const ecef = concatEcef(base.ecef, added.ecef);
+  const mask = new Int32Array(base.count + added.count);
+  const ids = new Float64Array(base.count + added.count);
+  const synthetic = new Uint8Array(base.count + added.count);
   mask.set(base.mask);
+  mask.set(added.mask, base.count);
+  ids.set(base.ids);
+  ids.set(added.ids, base.count);
   synthetic.set(base.synthetic);
+  synthetic.set(added.synthetic, base.count);
   // Removed facilities keep their slot (indexes in earlier results stay valid) with no class.
   for (const f of removed) mask[f] = 0;
-  ids.set(added.ids, base.count);
-  lon.set(added.lon, base.count);
-  lat.set(added.lat, base.count);
-  mask.set(added.mask, base.count);
-  synthetic.set(added.synthetic, base.count);
-  return { count, ids, lon, lat, ecef: toEcef(lon, lat), mask, synthetic };
+  return { count: ecef.count, ids, lon: ecef.lon, lat: ecef.lat, ecef, mask, synthetic };
 }
 
 /**
@@ -371,7 +369,9 @@ export async function updateAccess(ctx: EvaluationContext, base: AccessResult, c
     }
     const s1 = performance.now();
     const arrays = { nearest, distance, minutes, state };
-    classes.push({ cls, bit, members, ...arrays, agg: aggregateClass(cells, units, arrays) });
+    // Same cells in the same slots: the previous sort orders only need the touched cells re-placed.
+    const previous = cellsGrew ? undefined : { agg: prev.agg, changed: [...touched] };
+    classes.push({ cls, bit, members, ...arrays, agg: aggregateClass(cells, units, arrays, previous) });
     aggregateMs += performance.now() - s1;
     nearestMs += s1 - s0;
     changedCells.set(cls.key, Uint32Array.from(changed.sort((a, b) => a - b)));

@@ -64,6 +64,24 @@ export function toEcef(lon: Float64Array, lat: Float64Array): EcefPoints {
   return { count, xyz, sin2Lat, basis, lon, lat };
 }
 
+/** Points of `a` followed by points of `b` (no trigonometry recomputed). */
+export function concatEcef(a: EcefPoints, b: EcefPoints): EcefPoints {
+  const join = (x: Float64Array, y: Float64Array) => {
+    const out = new Float64Array(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return {
+    count: a.count + b.count,
+    xyz: join(a.xyz, b.xyz),
+    sin2Lat: join(a.sin2Lat, b.sin2Lat),
+    basis: join(a.basis, b.basis),
+    lon: join(a.lon, b.lon),
+    lat: join(a.lat, b.lat),
+  };
+}
+
 /** Squared chord between point i of `a` and point j of `b`. */
 export function chord2(a: EcefPoints, i: number, b: EcefPoints, j: number): number {
   const dx = a.xyz[i * 3]! - b.xyz[j * 3]!;

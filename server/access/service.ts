@@ -99,6 +99,10 @@ function relationKey(ctx: EvaluationContext): string {
   return JSON.stringify([cells.sql, cells.parameters, units.sql, units.parameters]);
 }
 
+function inputKey(ctx: EvaluationContext, dataVersion: number): string {
+  return `${scenarioKey(ctx)}|data:${dataVersion}|${relationKey(ctx)}`;
+}
+
 export function resultKey(params: AccessParams, ctx: EvaluationContext, dataVersion: number): string {
   return `${paramsHash(params)}|${scenarioKey(ctx)}|data:${dataVersion}`;
 }
@@ -110,13 +114,25 @@ export async function accessResult(db: Kysely<Database>, params: AccessParams, c
   const key = resultKey(params, ctx, dataVersion);
   return caches.results.get(key, async () => {
     // Units and cells do not depend on the parameters: share them between results.
-    const inputs = await caches.inputs.get(`${scenarioKey(ctx)}|data:${dataVersion}|${relationKey(ctx)}`, async () => {
+    const inputs = await caches.inputs.get(inputKey(ctx, dataVersion), async () => {
       const units = await loadUnits(ctx);
       const cells = await loadCells(ctx, units);
       return { units, cells };
     });
     return evaluateAccess(ctx, params, { dataVersion, inputs });
   });
+}
+
+/** The baseline's units and cells for the current data version (shared with access results). */
+export async function baselineInputs(db: Kysely<Database>): Promise<{ units: UnitTable; cells: CellSet; dataVersion: number }> {
+  const dataVersion = await readDataVersion(db);
+  const ctx = baselineContext(db);
+  const inputs = await cachesFor(db).inputs.get(inputKey(ctx, dataVersion), async () => {
+    const units = await loadUnits(ctx);
+    const cells = await loadCells(ctx, units);
+    return { units, cells };
+  });
+  return { ...inputs, dataVersion };
 }
 
 /**

@@ -8,10 +8,10 @@ import { invalidParameter } from '../errors.ts';
 import { baselineContext } from '../engine/context.ts';
 import { PromiseCache } from '../access/cache.ts';
 import { readDataVersion } from '../access/inputs.ts';
-import { accessResult, resolveRuleSet } from '../access/service.ts';
+import { accessResult, baselineInputs, resolveRuleSet } from '../access/service.ts';
 import { classOf } from '../access/views.ts';
 import { encodeTile, type TileLayer } from './encode.ts';
-import { accessLayer, cellsLayer, facilitiesLayer, LAYER_INFO, LAYER_NAMES, unitsLayer, type LayerName } from './layers.ts';
+import { accessLayer, cellsLayer, DETAIL_ZOOM, facilitiesLayer, LAYER_INFO, LAYER_NAMES, unitsLayer, type LayerName } from './layers.ts';
 import { MAX_ZOOM, parseTile } from './tile.ts';
 
 const TileParams = Type.Object({
@@ -129,9 +129,14 @@ const tileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         key = `access/${cls.cls.key}/p${result.paramsHash}/d${result.dataVersion}`;
         make = () => [accessLayer(tile, result, cls)];
+      } else if (layer === 'cells') {
+        // Low zooms bin the cells the access engine holds in memory for this data version.
+        const inputs = tile.z < DETAIL_ZOOM ? await baselineInputs(app.db) : null;
+        key = `${layer}/d${inputs?.dataVersion ?? (await readDataVersion(app.db))}`;
+        make = () => [cellsLayer(tile, inputs?.cells ?? null)];
       } else {
         key = `${layer}/d${await readDataVersion(app.db)}`;
-        make = () => [layer === 'units' ? unitsLayer(tile) : layer === 'facilities' ? facilitiesLayer(tile) : cellsLayer(tile)];
+        make = () => [layer === 'units' ? unitsLayer(tile) : facilitiesLayer(tile)];
       }
       const etag = `"${crypto.createHash('sha1').update(`${key}/${tile.z}/${tile.x}/${tile.y}`).digest('base64url').slice(0, 22)}"`;
       reply.header('ETag', etag);
