@@ -711,7 +711,11 @@ export function planFacilities(model: RegionModel, populations: Map<string, Map<
   const mobileService = new Set<string>();
   const byBanner = new Map<string, Draft[]>();
   const add = (list: Draft[]) => {
-    for (const f of list) byBanner.set(f.bannerCode, [...(byBanner.get(f.bannerCode) ?? []), f]);
+    for (const f of list) {
+      const mine = byBanner.get(f.bannerCode);
+      if (mine) mine.push(f);
+      else byBanner.set(f.bannerCode, [f]);
+    }
   };
   const contexts = new Map<string, BannerContext>();
   for (const banner of model.banners.values()) {

