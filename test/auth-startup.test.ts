@@ -87,6 +87,9 @@ describe(`first admin (${engine})`, () => {
       const row = await other.db.selectFrom('app_user').select(['password_hash', 'must_change_password']).where('name', '=', 'admin').executeTakeFirstOrThrow();
       expect(await verifyPassword('compose-provided-secret', row.password_hash)).toBe(true);
       expect(row.must_change_password).toBe(false);
+      await expect(prepareAuth(loadConfig({ HOST: '0.0.0.0', ADMIN_INITIAL_PASSWORD: 'admin-password-123' }), (await createTestDatabase()).db, () => {})).rejects.toThrow(
+        /ADMIN_INITIAL_PASSWORD is not acceptable: The password must not contain the login name/,
+      );
       await other.db.updateTable('app_user').set({ disabled: true }).where('name', '=', 'admin').execute();
       await expect(prepareAuth(config, other.db, () => {})).rejects.toThrow(StartupRefused);
     } finally {

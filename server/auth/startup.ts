@@ -14,6 +14,7 @@ import { isLoopbackHost } from '../config.ts';
 import type { Database } from '../db/schema.ts';
 import { countActiveAdmins, findUserByName } from './repository.ts';
 import { createUser } from './service.ts';
+import { passwordProblem } from './passwords.ts';
 
 export class StartupRefused extends Error {
   override name = 'StartupRefused';
@@ -50,6 +51,10 @@ export async function prepareAuth(
     );
   }
   const given = config.auth.initialAdminPassword;
+  if (given !== undefined) {
+    const problem = passwordProblem(given, INITIAL_ADMIN_NAME);
+    if (problem) throw new StartupRefused(`ADMIN_INITIAL_PASSWORD is not acceptable: ${problem.en} ${problem.zh}`);
+  }
   const { oneTimePassword } = await createUser(db, 'system', {
     name: INITIAL_ADMIN_NAME,
     displayName: '管理员 (admin)',

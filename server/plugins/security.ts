@@ -23,6 +23,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { AuthSettings } from '../config.ts';
+import { AppError } from '../errors.ts';
 
 export interface SecurityPluginOptions {
   settings: AuthSettings;
@@ -62,6 +63,22 @@ export function contentSecurityPolicy(basemapUrl?: string) {
   };
 }
 
+function nulRefused(where: 'URL' | 'body'): AppError {
+  return new AppError('InvalidBody', 400, {
+    en: `The request ${where} contains a NUL character (\\u0000), which no field accepts. Remove it and send again.`,
+    zh: `请求${where === 'URL' ? '地址' : '体'}中含有空字符（\\u0000），任何字段都不接受该字符。请删除后重新提交。`,
+  });
+}
+
+/** Deep scan of a parsed JSON body (bounded: bodies are at most 1 MiB). */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
+  for (const [key, v] of Object.entries(value)) if (key.includes('\u0000') || containsNul(v, depth + 1)) return true;
+  return false;
+}
+
 export default fp<SecurityPluginOptions>(
   async function securityPlugin(app: FastifyInstance, opts) {
     await app.register(helmet, {
@@ -86,6 +103,18 @@ export default fp<SecurityPluginOptions>(
         maxAge: 600,
       });
     }
+
+    // NUL characters: PostgreSQL cannot store them in text (error 22021), so a
+    // NUL in a URL or a JSON string would otherwise surface as a 500 from whatever
+    // query it reaches. Refused up front for every route; raw file uploads
+    // (Buffers, e.g. XLSX) are not JSON and are left to their parsers.
+    app.addHook('onRequest', async (request) => {
+      if (/%00|\u0000/i.test(request.url)) throw nulRefused('URL');
+    });
+    app.addHook('preValidation', async (request) => {
+      const body = request.body;
+      if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body) && containsNul(body)) throw nulRefused('body');
+    });
 
     await app.register(cookie, { hook: 'onRequest' });
     await app.register(rateLimit, { global: false });
