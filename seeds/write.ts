@@ -7,7 +7,8 @@
  * Upserts by code (units, facilities) and by cell key (cells). A row that is no
  * longer synthetic (replaced by imported data) or that a user has edited
  * (version > 1) is left alone; a row whose values did not change is not
- * rewritten, so re-seeding with the same seed changes nothing.
+ * touched at all (not even locked), so re-seeding with the same seed changes
+ * nothing and writes next to nothing.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../server/db/schema.ts';
@@ -60,19 +61,22 @@ export async function upsertUnits(db: Kysely<Database>, rows: UnitRow[]): Promis
                   ${col('age0to14')}::bigint[], ${col('age65plus')}::bigint[], ${col('mobileService')}::boolean[],
                   ${col('lon')}::float8[], ${col('lat')}::float8[], ${col('source')}::text[])
         AS t(code, parent, level, name, kind, urban, population, population_urban, population_source, young, old, mobile, lon, lat, source)
+      -- Unchanged rows, and rows that are no longer the seed's to change, are skipped here
+      -- rather than in ON CONFLICT … WHERE, which would still lock (and so write) every row.
+      WHERE NOT EXISTS (
+        SELECT 1 FROM admin_unit x WHERE x.code = t.code AND (NOT x.synthetic OR x.version > 1 OR
+          (x.parent_code, x.level, x.name, x.kind, x.urban, x.population, x.population_urban, x.population_year, x.population_source,
+           x.pop_age_0_14, x.pop_age_65_plus, x.mobile_service, x.source, ST_X(x.point), ST_Y(x.point))
+          IS NOT DISTINCT FROM
+          (t.parent, t.level, t.name, t.kind, t.urban, t.population, t.population_urban, 2020::smallint, t.population_source,
+           t.young, t.old, t.mobile, t.source, t.lon, t.lat)))
       ON CONFLICT (code) DO UPDATE SET
         parent_code = EXCLUDED.parent_code, level = EXCLUDED.level, name = EXCLUDED.name, kind = EXCLUDED.kind, urban = EXCLUDED.urban,
         population = EXCLUDED.population, population_urban = EXCLUDED.population_urban, population_year = EXCLUDED.population_year,
         population_source = EXCLUDED.population_source, pop_age_0_14 = EXCLUDED.pop_age_0_14, pop_age_65_plus = EXCLUDED.pop_age_65_plus,
         mobile_service = EXCLUDED.mobile_service, point = EXCLUDED.point, synthetic = EXCLUDED.synthetic, source = EXCLUDED.source,
         updated_at = now()
-      WHERE a.synthetic AND a.version = 1
-        AND (a.parent_code, a.level, a.name, a.kind, a.urban, a.population, a.population_urban, a.population_source, a.pop_age_0_14,
-             a.pop_age_65_plus, a.mobile_service, a.source, ST_AsBinary(a.point))
-            IS DISTINCT FROM
-            (EXCLUDED.parent_code, EXCLUDED.level, EXCLUDED.name, EXCLUDED.kind, EXCLUDED.urban, EXCLUDED.population, EXCLUDED.population_urban,
-             EXCLUDED.population_source, EXCLUDED.pop_age_0_14, EXCLUDED.pop_age_65_plus, EXCLUDED.mobile_service, EXCLUDED.source,
-             ST_AsBinary(EXCLUDED.point))`.execute(db);
+      WHERE a.synthetic AND a.version = 1`.execute(db);
   }
 }
 
@@ -116,19 +120,20 @@ export async function upsertFacilities(db: Kysely<Database>, rows: FacilityRow[]
                   ${col('provides_deliveries')}::boolean[], ${part.map((r) => arrayLiteral(r.villages_served))}::text[], ${col('source')}::text[])
         AS t(code, name, type, central, run_by_level, ownership, grade, lon, lat, unit, ${ints}, departments, tcm_hall_level,
              provides_deliveries, villages_served, source)
+      WHERE NOT EXISTS (
+        SELECT 1 FROM facility x WHERE x.code = t.code AND (NOT x.synthetic OR x.version > 1 OR
+          (x.name, x.type, x.central, x.run_by_level, x.ownership, x.grade, x.status, ST_X(x.location), ST_Y(x.location), x.unit_code,
+           ${intsFrom('x')}, x.departments, x.tcm_hall_level, x.provides_deliveries, x.villages_served, x.source)
+          IS NOT DISTINCT FROM
+          (t.name, t.type, t.central, t.run_by_level, t.ownership, t.grade, 'open', t.lon, t.lat, t.unit,
+           ${intsFrom('t')}, t.departments::text[], t.tcm_hall_level, t.provides_deliveries, t.villages_served::text[], t.source)))
       ON CONFLICT (code) DO UPDATE SET
         name = EXCLUDED.name, type = EXCLUDED.type, central = EXCLUDED.central, run_by_level = EXCLUDED.run_by_level,
         ownership = EXCLUDED.ownership, grade = EXCLUDED.grade, status = EXCLUDED.status, location = EXCLUDED.location,
         unit_code = EXCLUDED.unit_code, ${sql.join(FACILITY_INT_COLUMNS.map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`))},
         departments = EXCLUDED.departments, tcm_hall_level = EXCLUDED.tcm_hall_level, provides_deliveries = EXCLUDED.provides_deliveries,
         villages_served = EXCLUDED.villages_served, synthetic = EXCLUDED.synthetic, source = EXCLUDED.source, updated_at = now()
-      WHERE f.synthetic AND f.version = 1
-        AND (f.name, f.type, f.central, f.run_by_level, f.ownership, f.grade, f.status, ST_AsBinary(f.location), f.unit_code, ${intsFrom('f')},
-             f.departments, f.tcm_hall_level, f.provides_deliveries, f.villages_served, f.source)
-            IS DISTINCT FROM
-            (EXCLUDED.name, EXCLUDED.type, EXCLUDED.central, EXCLUDED.run_by_level, EXCLUDED.ownership, EXCLUDED.grade, EXCLUDED.status,
-             ST_AsBinary(EXCLUDED.location), EXCLUDED.unit_code, ${intsFrom('excluded')}, EXCLUDED.departments, EXCLUDED.tcm_hall_level,
-             EXCLUDED.provides_deliveries, EXCLUDED.villages_served, EXCLUDED.source)`.execute(db);
+      WHERE f.synthetic AND f.version = 1`.execute(db);
   }
 }
 
@@ -139,12 +144,14 @@ export async function upsertCells(db: Kysely<Database>, cells: PopulationCell[],
       SELECT t.key, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), ${cellSizeM}::int, t.population, t.unit, true, ${source}::text
       FROM unnest(${part.map((c) => c.key)}::text[], ${part.map((c) => c.lon)}::float8[], ${part.map((c) => c.lat)}::float8[],
                   ${part.map((c) => c.population)}::int[], ${part.map((c) => c.unit)}::text[]) AS t(key, lon, lat, population, unit)
+      WHERE NOT EXISTS (
+        SELECT 1 FROM population_cell x WHERE x.cell_key = t.key AND (NOT x.synthetic OR
+          (ST_X(x.location), ST_Y(x.location), x.cell_size_m, x.population, x.unit_code, x.source)
+          IS NOT DISTINCT FROM (t.lon, t.lat, ${cellSizeM}::int, t.population, t.unit, ${source}::text)))
       ON CONFLICT (cell_key) DO UPDATE SET
         location = EXCLUDED.location, cell_size_m = EXCLUDED.cell_size_m, population = EXCLUDED.population,
         unit_code = EXCLUDED.unit_code, synthetic = EXCLUDED.synthetic, source = EXCLUDED.source
-      WHERE c.synthetic
-        AND (ST_AsBinary(c.location), c.cell_size_m, c.population, c.unit_code, c.source)
-            IS DISTINCT FROM (ST_AsBinary(EXCLUDED.location), EXCLUDED.cell_size_m, EXCLUDED.population, EXCLUDED.unit_code, EXCLUDED.source)`.execute(db);
+      WHERE c.synthetic`.execute(db);
   }
 }
 
