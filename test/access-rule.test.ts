@@ -57,7 +57,7 @@ describe(`15-minute circle as a rule (${engine})`, () => {
       expect(row.facts.within).toBe(item.within);
       expect(row.measured.value).toBe(item.share === null ? null : Math.round(item.share * 1000) / 10);
       expect(row.target!.min).toBe(90);
-      expect(row.facts).toMatchObject({ ruralMode: 'motorbike', ruralSpeedKmh: 30, urbanMode: 'walk', urbanSpeedKmh: 4, detourFactor: 1.3, minutes: 15 });
+      expect(row.facts).toMatchObject({ ruralMode: 'motorbike', ruralSpeedKmh: 30, urbanMode: 'walk', urbanSpeedKmh: 5, detourFactor: 1.3, minutes: 15 });
       expect(row.notes[0]!.zh).toContain('出行假设');
       expect(row.citations[0]!.quote).toContain('15分钟基本医疗卫生服务圈基本形成');
       if (row.status === 'fail') {

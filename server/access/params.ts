@@ -88,7 +88,7 @@ const Speed = (description: string, def: number) => Type.Number({ minimum: 1, ma
 export const AccessParams = Type.Object(
   {
     urbanMode: Type.Enum(TRAVEL_MODES, { default: 'walk', description: 'Travel mode in urban units (街道, 社区)' }),
-    urbanSpeedKmh: Speed('Average urban travel speed in km/h along the way (not straight line)', 4),
+    urbanSpeedKmh: Speed('Average urban travel speed in km/h along the way (not straight line)', 5),
     ruralMode: Type.Enum(TRAVEL_MODES, { default: 'motorbike', description: 'Travel mode in rural and pastoral units (镇, 乡, 苏木, 村, 嘎查)' }),
     ruralSpeedKmh: Speed('Average rural travel speed in km/h along the way (not straight line)', 30),
     detourFactor: Type.Number({
@@ -187,7 +187,7 @@ export const DEFAULT_CLASSES: FacilityClass[] = [
 
 export const DEFAULT_ACCESS_PARAMS: AccessParams = Object.freeze({
   urbanMode: 'walk',
-  urbanSpeedKmh: 4,
+  urbanSpeedKmh: 5,
   ruralMode: 'motorbike',
   ruralSpeedKmh: 30,
   detourFactor: 1.3,
