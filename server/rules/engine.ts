@@ -5,9 +5,11 @@
  *
  *   const evaluation = await evaluate(ctx, ruleSet, { unit: '150430' });
  *
- * Each rule is one set-based statement over all units in scope (never a loop
- * per unit). `evaluateRule()` is the same for one rule, so the scenario engine
- * can re-evaluate only the rules and units a change reaches (`units`).
+ * Rules are evaluated as set-based statements over all units in scope, never a
+ * loop per unit: the units once, then one statement per rule kind (all ratio
+ * rules together, all presence rules together …). `evaluateRule()` is the same
+ * for one rule, and `units` restricts an evaluation to given units, so the
+ * scenario engine can re-evaluate only the rules and units a change reaches.
  */
 import { sql } from 'kysely';
 import type { EvaluationContext } from '../engine/context.ts';
@@ -15,6 +17,7 @@ import type { Level } from '../domain/taxonomy.ts';
 import { unitNotFound } from '../errors.ts';
 import './setup.ts';
 import { allRules, evaluatorFor, selectTarget, type EvaluatedRow } from './registry.ts';
+import { levelsDownTo, loadUnits, runBatches } from './evaluators/batch.ts';
 import { assumptionsOf, type Assumption, type RuleSetParams } from './params.ts';
 import { assumptionsOf as accessAssumptionsOf } from '../access/params.ts';
 import { facilityInScope, LEVEL_DEPTH, levelInScope, REGION_CODE, unitInScope, type ResolvedScope } from './sql.ts';
@@ -43,8 +46,6 @@ export interface EvaluateOptions {
   rules?: readonly string[];
   /** The data version the context reflects (read from data_state when omitted). */
   dataVersion?: number;
-  /** Rules evaluated concurrently (PostgreSQL pools; PGlite serialises anyway). */
-  concurrency?: number;
 }
 
 /** Full unit reference, with the ancestors used for roll-ups. */
@@ -134,14 +135,59 @@ function toResult(rule: RuleDefinition, row: EvaluatedRow, run: RunContext): Rul
   };
 }
 
-/** Evaluate one rule at every unit of its levels inside the scope. */
+/**
+ * Run statements with the planner settings evaluations want, for the
+ * evaluation's own transaction: PostgreSQL's JIT costs 100–300 ms of
+ * compilation per statement here (the aggregate queries have high cost
+ * estimates) and buys nothing on tables of this size; sorts get enough memory;
+ * plans are serial. A context that is already a transaction (a scenario's) is
+ * used as it is — its owner decides its settings.
+ */
+async function withEvaluationSettings<T>(ctx: EvaluationContext, fn: (ctx: EvaluationContext) => Promise<T>): Promise<T> {
+  if (ctx.db.isTransaction) return fn(ctx);
+  return ctx.db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL jit = off`.execute(trx);
+    // Sorts of a few hundred thousand short rows stay in memory; serial plans keep
+    // the (unit, id) order the item lists rely on (batch.ts).
+    await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
+    await sql`SET LOCAL max_parallel_workers_per_gather = 0`.execute(trx);
+    return fn({ ...ctx, db: trx });
+  });
+}
+
+/** Evaluate rules (grouped by kind: one statement per kind where the kind batches). */
+async function runRules(ctx: EvaluationContext, rules: readonly RuleDefinition[], ruleSet: RuleSetInput, scope: ResolvedScope, dataVersion: number): Promise<RuleResult[]> {
+  const planned = rules.flatMap((rule) => {
+    const target = selectTarget(rule, ruleSet.targetYear);
+    const levels = rule.levels.filter((l) => levelInScope(l, scope.root.level));
+    return target && levels.length > 0 ? [{ rule, target, levels }] : [];
+  });
+  if (planned.length === 0) return [];
+  const units = await loadUnits(ctx, scope, levelsDownTo(planned.flatMap((p) => p.levels), scope.root.level));
+  const inputOf = (p: (typeof planned)[number]) => ({ ctx, rule: p.rule, target: p.target, params: ruleSet.params, scope, levels: p.levels, units });
+  const results: RuleResult[] = [];
+  const collect = (rule: RuleDefinition, rows: readonly EvaluatedRow[]) => {
+    for (const row of rows) results.push(toResult(rule, row, { ctx, ruleSet, dataVersion }));
+  };
+  // Aggregate kinds together: one statement per level for all of them.
+  const batched = planned.filter((p) => evaluatorFor(p.rule.kind).batch);
+  const batchRows = await runBatches(batched.map((p) => ({ input: inputOf(p), kind: evaluatorFor(p.rule.kind).batch! })));
+  batched.forEach((p, i) => collect(p.rule, batchRows[i] ?? []));
+  // Other kinds: all rules of a kind together where the kind can.
+  const byKind = new Map<string, typeof planned>();
+  for (const p of planned) if (!evaluatorFor(p.rule.kind).batch) byKind.set(p.rule.kind, [...(byKind.get(p.rule.kind) ?? []), p]);
+  for (const [kind, group] of byKind) {
+    const evaluator = evaluatorFor(kind);
+    const inputs = group.map(inputOf);
+    const rows = evaluator.evaluateMany ? await evaluator.evaluateMany(inputs) : await Promise.all(inputs.map((input) => evaluator.evaluate(input)));
+    group.forEach((p, i) => collect(p.rule, rows[i] ?? []));
+  }
+  return results;
+}
+
+/** Evaluate one rule at every unit of its levels inside the scope (e.g. after a scenario change). */
 export async function evaluateRule(ctx: EvaluationContext, rule: RuleDefinition, ruleSet: RuleSetInput, scope: ResolvedScope, dataVersion: number): Promise<RuleResult[]> {
-  const target = selectTarget(rule, ruleSet.targetYear);
-  if (!target) return [];
-  const levels = rule.levels.filter((l) => levelInScope(l, scope.root.level));
-  if (levels.length === 0) return [];
-  const rows = await evaluatorFor(rule.kind).evaluate({ ctx, rule, target, params: ruleSet.params, scope, levels });
-  return rows.map((row) => toResult(rule, row, { ctx, ruleSet, dataVersion }));
+  return withEvaluationSettings(ctx, (c) => runRules(c, [rule], ruleSet, scope, dataVersion));
 }
 
 /** Worst first: fail, unknown, pass, n/a; then force; then severity; then catalogue order and unit. */
@@ -153,19 +199,6 @@ export function compareResults(order: Map<string, number>) {
     LEVEL_DEPTH[a.unit.level] - LEVEL_DEPTH[b.unit.level] ||
     (order.get(a.ruleId) ?? 0) - (order.get(b.ruleId) ?? 0) ||
     (a.unit.code < b.unit.code ? -1 : a.unit.code > b.unit.code ? 1 : 0);
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 /** Whether generated (synthetic) units or facilities lie in scope: results must say so. */
@@ -201,10 +234,12 @@ export async function evaluate(ctx: EvaluationContext, ruleSet: RuleSetInput, op
     if (!rule.levels.some((l) => levelInScope(l, root.level))) continue;
     toRun.push(rule);
   }
-  const perRule = await pool(toRun, options.concurrency ?? 3, (rule) => evaluateRule(ctx, rule, ruleSet, scope, dataVersion));
-  const synthetic = await anySynthetic(ctx, scope);
+  const { evaluated, synthetic } = await withEvaluationSettings(ctx, async (c) => ({
+    evaluated: await runRules(c, toRun, ruleSet, scope, dataVersion),
+    synthetic: await anySynthetic(c, scope),
+  }));
   const order = new Map(allRules().map((r, i) => [r.id, i]));
-  const results = perRule.flat().sort(compareResults(order));
+  const results = evaluated.sort(compareResults(order));
   return {
     ruleSet: { id: ruleSet.id, version: ruleSet.version, name: ruleSet.name, isDefault: ruleSet.isDefault, targetYear: ruleSet.targetYear },
     scenario: ctx.scenarioId === null ? null : { id: ctx.scenarioId, version: ctx.scenarioVersion },

@@ -6,19 +6,20 @@
  * whose schema and defaults are composed in here). Both are merged shallowly:
  * a patch replaces whole top-level values.
  */
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import type { Bilingual } from './types.ts';
+import { describeValidationError } from '../plugins/errors.ts';
 import { ACCESS_DEFAULTS, AccessParamsSchema, resolveAccessParams, type ParamProblem } from '../access/params.ts';
 
 export const RuleParamsSchema = Type.Object(
   {
-    populationBasis: Type.Union([Type.Literal('resident')], {
+    populationBasis: Type.Enum(['resident'], {
       default: 'resident',
       description:
         'Population behind every per-capita rule: resident population 常住人口 (the texts say 常住人口 where they say anything; registered 户籍 population is not in the data model).',
     }),
-    childrenAgeBand: Type.Union([Type.Literal('0-14')], {
+    childrenAgeBand: Type.Enum(['0-14'], {
       default: '0-14',
       description: 'Age band of "children" for 每千儿童床位 (undefined in 000/001): the census 0–14 group.',
     }),
@@ -28,7 +29,7 @@ export const RuleParamsSchema = Type.Object(
       default: 1,
       description: 'Multiplier on the 0–14 count to approximate another band (e.g. 18/15 = 1.2 for 0–17). 1 = the census 0–14 group as is.',
     }),
-    adjacencyMode: Type.Union([Type.Literal('listed_or_distance'), Type.Literal('listed_only'), Type.Literal('distance_only')], {
+    adjacencyMode: Type.Enum(['listed_or_distance', 'listed_only', 'distance_only'], {
       default: 'listed_or_distance',
       description:
         'What makes a small village "地域临近" to a partner clinic (002:25 does not define it): listed in the clinic’s villages_served, within adjacencyMetres, or either.',
@@ -39,7 +40,7 @@ export const RuleParamsSchema = Type.Object(
       default: 3000,
       description: 'Distance (geodesic metres, village point to clinic) within which a partner village clinic counts as adjacent. An assumption, not from the texts.',
     }),
-    districtsCountAsBanners: Type.Union([Type.Literal('as_text'), Type.Literal('always'), Type.Literal('never')], {
+    districtsCountAsBanners: Type.Enum(['as_text', 'always', 'never'], {
       default: 'as_text',
       description:
         'Urban districts (区) in banner-level rules: as_text = only where the text names them (旗县（市、区）), always, or never.',
@@ -70,15 +71,29 @@ export const RuleSetParamsSchema = Type.Object(
 );
 export type RuleSetParams = Static<typeof RuleSetParamsSchema>;
 
-/** Partial params as accepted on create/update (deep-merged onto the current values). */
-export const RuleSetParamsPatchSchema = Type.Object(
-  {
-    rules: Type.Optional(Type.Partial(RuleParamsSchema)),
-    access: Type.Optional(Type.Partial(AccessParamsSchema)),
-  },
-  { additionalProperties: false },
-);
-export type RuleSetParamsPatch = Static<typeof RuleSetParamsPatchSchema>;
+/**
+ * A schema's properties, all optional and without their defaults: the request
+ * validator fills defaults in (useDefaults), which would silently reset every
+ * parameter a patch does not mention. Unknown keys are let through here (the
+ * validator would strip them silently) and refused by patchParams with a 400
+ * naming them, so a misspelt parameter is never ignored.
+ */
+function patchOf<T extends { properties: Record<string, object> }>(schema: T) {
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties).map(([key, property]) => {
+      const { default: _default, ...rest } = property as { default?: unknown };
+      return [key, Type.Optional(rest as typeof property & TSchema)];
+    }),
+  );
+  return Type.Object(properties);
+}
+
+/** Partial params as accepted on create/update (merged shallowly onto the current values). */
+export const RuleSetParamsPatchSchema = Type.Object({
+  rules: Type.Optional(patchOf(RuleParamsSchema)),
+  access: Type.Optional(patchOf(AccessParamsSchema)),
+});
+export type RuleSetParamsPatch = { rules?: Partial<RuleParams>; access?: Partial<Static<typeof AccessParamsSchema>> };
 
 export const RULE_PARAM_DEFAULTS: RuleParams = Value.Create(RuleParamsSchema) as RuleParams;
 
@@ -133,11 +148,27 @@ export function effectiveParams(stored: unknown): RuleSetParams {
  */
 export function patchParams(current: RuleSetParams, patch: RuleSetParamsPatch | undefined): { params: RuleSetParams; problems: ParamProblem[] } {
   if (!patch) return { params: current, problems: [] };
-  const rules = { ...current.rules, ...(patch.rules ?? {}) } as RuleParams;
   const problems: ParamProblem[] = [];
+  for (const key of Object.keys(patch)) {
+    if (key !== 'rules' && key !== 'access') {
+      problems.push({ field: key, en: `unknown parameter group '${key}' (expected rules or access)`, zh: `未知参数组“${key}”（应为 rules 或 access）` });
+    }
+  }
+  const known = Object.keys(RuleParamsSchema.properties);
+  for (const key of Object.keys(patch.rules ?? {})) {
+    if (!known.includes(key)) {
+      problems.push({ field: `rules.${key}`, en: `unknown parameter rules.${key}; known: ${known.join(', ')}`, zh: `未知参数 rules.${key}；可用参数：${known.join(', ')}` });
+    }
+  }
+  const rules = { ...current.rules, ...(patch.rules ?? {}) } as RuleParams;
   for (const error of Value.Errors(RuleParamsSchema, rules)) {
-    const field = `rules${error.instancePath.replace(/\//g, '.')}`;
-    problems.push({ field, en: `${field}: ${error.message}`, zh: `${field}：${error.message}` });
+    // Unknown keys are reported above, by name.
+    if (error.keyword === 'additionalProperties' || error.keyword === 'boolean') continue;
+    const detail = describeValidationError(
+      { instancePath: `/params/rules${error.instancePath}`, keyword: error.keyword, params: error.params as Record<string, unknown>, message: error.message },
+      'body',
+    );
+    problems.push({ field: `rules${error.instancePath.replace(/\//g, '.')}`, en: detail.en, zh: detail.zh });
   }
   const access = patch.access ? resolveAccessParams({ ...current.access, ...patch.access }) : { params: current.access, problems: [] };
   return { params: { rules, access: access.params }, problems: [...problems, ...access.problems] };

@@ -9,6 +9,7 @@ import type { EvaluationContext } from '../engine/context.ts';
 import type { Level } from '../domain/taxonomy.ts';
 import type { RuleSetParams } from './params.ts';
 import type { ResolvedScope } from './sql.ts';
+import type { BatchKind, UnitIndex } from './evaluators/batch.ts';
 import type { Bilingual, CappedList, Citation, ResultTarget, ResultUnit, RuleDefinition, Shortfall, Status, TargetByYear } from './types.ts';
 
 /** What an evaluator is given for one rule. */
@@ -21,6 +22,8 @@ export interface EvaluatorInput<S = unknown> {
   scope: ResolvedScope;
   /** The rule's levels that fall inside the scope (never empty). */
   levels: readonly Level[];
+  /** Units in scope, loaded once per evaluation (kinds that need them load their own when absent). */
+  units?: UnitIndex;
 }
 
 /** One (rule, unit) row as an evaluator produces it; the engine adds the rule's metadata. */
@@ -45,12 +48,24 @@ export interface RuleEvaluator<S = unknown> {
   /** Check a catalogue entry's spec when it is registered (throw on a mistake). */
   validate?(rule: RuleDefinition<string, S>): void;
   /**
-   * The one set-based statement evaluating the rule at every unit in scope
-   * (snapshotted in tests). Optional for kinds that need several statements.
+   * The set-based statement evaluating these rules (all of this kind, same
+   * context and scope) at every unit in scope; snapshotted in tests. Optional
+   * for kinds that need several statements.
    */
-  compile?(input: EvaluatorInput<S>): RawBuilder<unknown>;
-  /** Evaluate the rule at every unit of its levels inside the scope. */
+  compile?(inputs: EvaluatorInput<S>[]): RawBuilder<unknown>;
+  /** Evaluate one rule at every unit of its levels inside the scope. */
   evaluate(input: EvaluatorInput<S>): Promise<EvaluatedRow[]>;
+  /**
+   * Evaluate several rules of this kind together (one statement for all of
+   * them); results in the order of `inputs`. The engine prefers it when present.
+   */
+  evaluateMany?(inputs: EvaluatorInput<S>[]): Promise<EvaluatedRow[][]>;
+  /**
+   * Kinds that are per-unit aggregates over facilities expose their batch
+   * pieces (evaluators/batch.ts): the engine then evaluates all of them, of
+   * every such kind, with one statement per level.
+   */
+  batch?: BatchKind<S>;
 }
 
 const evaluators = new Map<string, RuleEvaluator<never>>();

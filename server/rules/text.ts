@@ -7,8 +7,17 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
+// Number#toLocaleString builds a formatter per call (~50 µs): tens of thousands of
+// results would spend seconds in it, so the formatters are made once.
+const FORMATTERS = new Map<number, Intl.NumberFormat>();
+
 export function fmt(value: number, digits = 2): string {
-  return round(value, digits).toLocaleString('en', { maximumFractionDigits: digits });
+  let formatter = FORMATTERS.get(digits);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat('en', { maximumFractionDigits: digits });
+    FORMATTERS.set(digits, formatter);
+  }
+  return formatter.format(round(value, digits));
 }
 
 export function bi(zh: string, en: string): Bilingual {

@@ -13,12 +13,12 @@
  * at its banner) are reported on the unit they stand in, so none is lost.
  */
 import { sql } from 'kysely';
-import type { Level } from '../../domain/taxonomy.ts';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
-import { facilityInScope, facilityItems, filterCondition, inJurisdiction, LEVEL_DEPTH, requirementCondition, statusCondition, unitInScope, unitKey, type Sql } from '../sql.ts';
+import { filterCondition, requirementCondition, type Sql } from '../sql.ts';
 import { bi, EMPTY_LIST, listOf, mergeLists, resultTarget, UNITS } from '../text.ts';
 import type { FacilityRequirementSpec, RuleDefinition, TargetByYear } from '../types.ts';
-import { unionByLevel, unitRef, unitSelect, type UnitColumns } from './common.ts';
+import { unitRef, type UnitColumns } from './common.ts';
+import { compileBatch, facilityInJurisdiction, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
 
 export interface RequirementRow extends UnitColumns {
   applicable: number | null;
@@ -29,54 +29,54 @@ export interface RequirementRow extends UnitColumns {
   unknown_items: { id: number; code: string; name: string }[] | null;
 }
 
-/** The unit a facility reports to: its unit at `level`, else the nearest enclosing one. */
-function reportingKey(level: Level, alias: string): Sql {
-  const chain: Level[] = (['village', 'township', 'banner', 'league'] as Level[]).filter((l) => LEVEL_DEPTH[l] <= LEVEL_DEPTH[level]);
-  return sql`COALESCE(${sql.join(chain.map((l) => unitKey(l, alias)))}, ${unitKey('region', alias)})`;
+/** Per-facility applicability (a) and requirement (r), three-valued, of a rule with appliesTo + requirement. */
+export function flagColumns(input: EvaluatorInput<Pick<FacilityRequirementSpec, 'appliesTo' | 'requirement'>>, p: string): [string, Sql][] {
+  const juris = facilityInJurisdiction(input.rule.jurisdiction);
+  return [
+    [name(p, 'a'), sql`CASE WHEN ${juris} THEN ${filterCondition(input.rule.spec.appliesTo, 'f')} ELSE FALSE END`],
+    [name(p, 'r'), requirementCondition(input.rule.spec.requirement, 'f')],
+  ];
 }
 
-/** Per-facility aggregates of a requirement, grouped by reporting unit. */
-export function requirementAggregates(
-  input: EvaluatorInput<{ appliesTo: FacilityRequirementSpec['appliesTo']; requirement: FacilityRequirementSpec['requirement'] }>,
-  level: Level,
-  options: { strictLevel: boolean },
-): Sql {
-  const { ctx, rule, params, scope } = input;
-  const applies = filterCondition(rule.spec.appliesTo, 'f');
-  const meets = requirementCondition(rule.spec.requirement, 'f');
-  const fails = sql`(${applies}) IS TRUE AND (${meets}) IS FALSE`;
-  const passes = sql`(${meets}) IS TRUE`;
-  const unknown = sql`NOT (${passes}) AND NOT (${fails})`;
-  return sql`
-    SELECT ${options.strictLevel ? unitKey(level, 'f') : reportingKey(level, 'f')} AS unit_code,
-      count(*) FILTER (WHERE (${applies}) IS TRUE) AS applicable,
-      count(*) FILTER (WHERE ${passes}) AS passing,
-      count(*) FILTER (WHERE ${fails}) AS failing,
-      count(*) FILTER (WHERE ${unknown}) AS unknown,
-      ${facilityItems('f', { where: fails })} AS fail_items,
-      ${facilityItems('f', { where: unknown })} AS unknown_items
-    FROM ${ctx.facilities} AS f
-    WHERE ${statusCondition('f', params.rules)}
-      AND ${facilityInScope(scope, level, 'f')}
-      AND ${inJurisdiction(rule.jurisdiction, 'f', false)}
-      AND (${applies}) IS NOT FALSE
-    GROUP BY 1`;
+function requirementMeasure(input: EvaluatorInput<FacilityRequirementSpec>, p: string): Measure {
+  const a = ref(p, 'a');
+  const r = ref(p, 'r');
+  const passes = sql`${a} IS NOT FALSE AND ${r} IS TRUE`;
+  const fails = sql`${a} IS TRUE AND ${r} IS FALSE`;
+  const unknown = sql`${a} IS NOT FALSE AND NOT (${r} IS TRUE) AND NOT (${fails})`;
+  return {
+    columns: flagColumns(input, p),
+    relevant: sql`${a} IS NOT FALSE`,
+    aggregates: [
+      [name(p, 'applicable'), sql`count(*) FILTER (WHERE ${a} IS TRUE)`],
+      [name(p, 'passing'), sql`count(*) FILTER (WHERE ${passes})`],
+      [name(p, 'failing'), sql`count(*) FILTER (WHERE ${fails})`],
+      [name(p, 'unknown'), sql`count(*) FILTER (WHERE ${unknown})`],
+      [name(p, 'fail_items'), itemsWhere(fails)],
+      [name(p, 'unknown_items'), itemsWhere(unknown)],
+    ],
+  };
 }
 
-export function compileRequirement(input: EvaluatorInput<FacilityRequirementSpec>) {
-  const { ctx, rule, scope, levels } = input;
-  return unionByLevel(levels, (level) => sql`
-    WITH m AS (${requirementAggregates(input, level, { strictLevel: false })})
-    SELECT ${unitSelect()},
-      COALESCE(m.applicable, 0) AS applicable, COALESCE(m.passing, 0) AS passing,
-      COALESCE(m.failing, 0) AS failing, COALESCE(m.unknown, 0) AS unknown,
-      m.fail_items, m.unknown_items
-    FROM ${ctx.units} AS u
-    LEFT JOIN ${ctx.units} AS p ON p.code = u.parent_code
-    LEFT JOIN m ON m.unit_code = u.code
-    WHERE (u.level = ${level} OR m.unit_code IS NOT NULL)
-      AND ${unitInScope(scope, 'u')} AND ${inJurisdiction(rule.jurisdiction, 'u', true)}`);
-}
+export const requirementBatch: BatchKind<FacilityRequirementSpec> = {
+  measure: requirementMeasure,
+  reportsOrphans: true,
+  hasFacilities: (agg, p) => num(agg, name(p, 'passing')) + num(agg, name(p, 'failing')) + num(agg, name(p, 'unknown')) > 0,
+  judge(input, unit, agg, p) {
+    const row: RequirementRow = {
+      ...unit,
+      applicable: num(agg, name(p, 'applicable')),
+      passing: num(agg, name(p, 'passing')),
+      failing: num(agg, name(p, 'failing')),
+      unknown: num(agg, name(p, 'unknown')),
+      fail_items: list(agg, name(p, 'fail_items')),
+      unknown_items: list(agg, name(p, 'unknown_items')),
+    };
+    return judgeRequirement(input.rule, row, input.target);
+  },
+};
+
+export const compileRequirement = (inputs: EvaluatorInput<FacilityRequirementSpec>[]) => compileBatch(inputs, requirementBatch);
 
 export function judgeRequirement(rule: RuleDefinition<string, FacilityRequirementSpec>, row: RequirementRow, target: TargetByYear): EvaluatedRow {
   const applicable = Number(row.applicable ?? 0);
@@ -120,8 +120,9 @@ export const facilityRequirement: RuleEvaluator<FacilityRequirementSpec> = {
   label: bi('机构设置要求', 'Facility requirement'),
   description: bi('每所符合条件的机构均满足要求（科室、中医馆、人员下限）；列出未达到的机构', 'Every matching facility meets a requirement; the failing facilities are listed'),
   compile: compileRequirement,
+  evaluateMany: (inputs) => runBatch(inputs, requirementBatch),
+  batch: requirementBatch,
   async evaluate(input) {
-    const { rows } = await compileRequirement(input).execute(input.ctx.db);
-    return (rows as RequirementRow[]).map((row) => judgeRequirement(input.rule, row, input.target));
+    return (await runBatch([input], requirementBatch))[0]!;
   },
 };

@@ -4,18 +4,19 @@
  * of > 300,000 needs a public hospital with a psychiatric ward, one of ≤ 300,000
  * a banner-level public hospital with a psychiatry clinic).
  *
- * One statement: units of the level LEFT JOIN facility counts grouped by the
- * ancestor column of that level. A facility whose filter is UNKNOWN (NULL grade,
- * run-by level …) is counted as "maybe": if only maybes could reach n, the unit
- * is `unknown`, never `pass`.
+ * All presence rules of an evaluation are one statement (batch.ts): the
+ * facilities in scope are scanned once and counted per unit of every level. A
+ * facility whose filter is UNKNOWN (NULL grade, run-by level …) is counted as
+ * "maybe": if only maybes could reach n, the unit is `unknown`, never `pass`.
  */
 import { sql } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import type { RuleParams } from '../params.ts';
-import { facilityInScope, facilityItems, filterCondition, inJurisdiction, statusCondition, unitInScope, unitKey } from '../sql.ts';
+import { filterCondition } from '../sql.ts';
 import { bi, EMPTY_LIST, listOf, mergeLists, resultTarget, UNITS } from '../text.ts';
 import type { PresenceSpec, RuleDefinition, TargetByYear } from '../types.ts';
-import { unionByLevel, unitApplicability, unitRef, unitSelect, type UnitColumns } from './common.ts';
+import { unitApplicability, unitRef, type UnitColumns } from './common.ts';
+import { compileBatch, facilityInJurisdiction, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
 
 export interface PresenceRow extends UnitColumns {
   found: number | null;
@@ -35,34 +36,48 @@ export function effectiveSpec(rule: RuleDefinition<string, PresenceSpec>, params
   return spec;
 }
 
-export function compilePresence(input: EvaluatorInput<PresenceSpec>) {
-  const { ctx, rule, params, scope, levels } = input;
-  const spec = effectiveSpec(rule, params.rules);
-  const matches = filterCondition(spec.filter, 'f');
-  const fallback = spec.fallback ? filterCondition(spec.fallback.filter, 'f') : sql`FALSE`;
-  return unionByLevel(levels, (level) => sql`
-    SELECT ${unitSelect()},
-      COALESCE(m.found, 0) AS found, COALESCE(m.maybe, 0) AS maybe, m.items, m.maybe_items,
-      COALESCE(m.fallback_found, 0) AS fallback_found, m.fallback_items
-    FROM ${ctx.units} AS u
-    LEFT JOIN ${ctx.units} AS p ON p.code = u.parent_code
-    LEFT JOIN (
-      SELECT ${unitKey(level, 'f')} AS unit_code,
-        count(*) FILTER (WHERE ${matches}) AS found,
-        count(*) FILTER (WHERE (${matches}) IS NULL) AS maybe,
-        ${facilityItems('f', { where: matches })} AS items,
-        ${facilityItems('f', { where: sql`(${matches}) IS NULL` })} AS maybe_items,
-        count(*) FILTER (WHERE ${fallback}) AS fallback_found,
-        ${facilityItems('f', { where: fallback })} AS fallback_items
-      FROM ${ctx.facilities} AS f
-      WHERE ${statusCondition('f', params.rules)}
-        AND ${facilityInScope(scope, level, 'f')}
-        AND ${inJurisdiction(rule.jurisdiction, 'f', false)}
-        AND ((${matches}) IS NOT FALSE OR (${fallback}) IS TRUE)
-      GROUP BY 1
-    ) AS m ON m.unit_code = u.code
-    WHERE u.level = ${level} AND ${unitInScope(scope, 'u')} AND ${inJurisdiction(rule.jurisdiction, 'u', true)}`);
+/** Per-facility condition (matches / fallback, three-valued) and per-unit counts of one rule. */
+function presenceMeasure(input: EvaluatorInput<PresenceSpec>, p: string): Measure {
+  const spec = effectiveSpec(input.rule, input.params.rules);
+  const juris = facilityInJurisdiction(input.rule.jurisdiction);
+  const matches = sql`CASE WHEN ${juris} THEN ${filterCondition(spec.filter, 'f')} ELSE FALSE END`;
+  const fallback = spec.fallback ? sql`(${juris} AND ${filterCondition(spec.fallback.filter, 'f')}) IS TRUE` : sql`FALSE`;
+  const m = ref(p, 'm');
+  const fb = ref(p, 'fb');
+  return {
+    columns: [
+      [name(p, 'm'), matches],
+      [name(p, 'fb'), fallback],
+    ],
+    relevant: sql`${m} IS NOT FALSE OR ${fb}`,
+    aggregates: [
+      [name(p, 'found'), sql`count(*) FILTER (WHERE ${m})`],
+      [name(p, 'maybe'), sql`count(*) FILTER (WHERE ${m} IS NULL)`],
+      [name(p, 'items'), itemsWhere(sql`${m}`)],
+      [name(p, 'maybe_items'), itemsWhere(sql`${m} IS NULL`)],
+      [name(p, 'fallback_found'), sql`count(*) FILTER (WHERE ${fb})`],
+      [name(p, 'fallback_items'), itemsWhere(sql`${fb}`)],
+    ],
+  };
 }
+
+export const presenceBatch: BatchKind<PresenceSpec> = {
+  measure: presenceMeasure,
+  judge(input, unit, agg, p) {
+    const row: PresenceRow = {
+      ...unit,
+      found: num(agg, name(p, 'found')),
+      maybe: num(agg, name(p, 'maybe')),
+      items: list(agg, name(p, 'items')),
+      maybe_items: list(agg, name(p, 'maybe_items')),
+      fallback_found: num(agg, name(p, 'fallback_found')),
+      fallback_items: list(agg, name(p, 'fallback_items')),
+    };
+    return judgePresence(input.rule, row, input.target, input.params.rules);
+  },
+};
+
+export const compilePresence = (inputs: EvaluatorInput<PresenceSpec>[]) => compileBatch(inputs, presenceBatch);
 
 /** Pure: the status and wording of one unit's row. */
 export function judgePresence(rule: RuleDefinition<string, PresenceSpec>, row: PresenceRow, target: TargetByYear, params: RuleParams): EvaluatedRow {
@@ -119,10 +134,8 @@ export function judgePresence(rule: RuleDefinition<string, PresenceSpec>, row: P
   };
 }
 
-async function evaluate(input: EvaluatorInput<PresenceSpec>): Promise<EvaluatedRow[]> {
-  const { rows } = await compilePresence(input).execute(input.ctx.db);
-  return (rows as PresenceRow[]).map((row) => judgePresence(input.rule, row, input.target, input.params.rules));
-}
+const evaluateMany = (inputs: EvaluatorInput<PresenceSpec>[]) => runBatch(inputs, presenceBatch);
+const evaluate = async (input: EvaluatorInput<PresenceSpec>) => (await evaluateMany([input]))[0]!;
 
 function validate(rule: RuleDefinition<string, PresenceSpec>) {
   if (!(rule.spec.min >= 1)) throw new Error(`rule ${rule.id}: min must be ≥ 1`);
@@ -141,6 +154,8 @@ export const presenceByPopulation: RuleEvaluator<PresenceSpec> = {
   },
   compile: compilePresence,
   evaluate,
+  evaluateMany,
+  batch: presenceBatch,
 };
 
 export const presencePerUnit: RuleEvaluator<PresenceSpec> = {
@@ -150,4 +165,6 @@ export const presencePerUnit: RuleEvaluator<PresenceSpec> = {
   validate,
   compile: compilePresence,
   evaluate,
+  evaluateMany,
+  batch: presenceBatch,
 };

@@ -5,6 +5,9 @@
  * (0–14 × the childrenScale parameter) or Σ another amount over facilities (the
  * TCM-doctor share of 004:10). The shortfall is in natural units: "床位缺口 374 张".
  *
+ * All ratio rules of an evaluation are one statement (batch.ts): each facility's
+ * amounts are computed once and summed per unit of every level with GROUPING SETS.
+ *
  * Missing values: a facility with no value recorded counts as 0 and is listed;
  * the unit is `unknown` only when the denominator is missing or when no
  * matching facility reports the amount at all.
@@ -12,10 +15,11 @@
 import { sql } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import type { RuleParams } from '../params.ts';
-import { amount, facilityInScope, facilityItems, filterCondition, inJurisdiction, statusCondition, unitInScope, unitKey } from '../sql.ts';
+import { amount, filterCondition, type Sql } from '../sql.ts';
 import { bi, EMPTY_LIST, fmt, listOf, mergeLists, resultTarget, round, targetText } from '../text.ts';
 import type { RatioSpec, RuleDefinition, TargetByYear } from '../types.ts';
-import { unionByLevel, unitApplicability, unitRef, unitSelect, type UnitColumns } from './common.ts';
+import { unitApplicability, unitRef, type UnitColumns } from './common.ts';
+import { compileBatch, facilityInJurisdiction, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
 
 type Items = { id: number; code: string; name: string; value?: number | null }[] | null;
 
@@ -32,45 +36,61 @@ export interface RatioRow extends UnitColumns {
   below_items: Items;
 }
 
-export function compileRatio(input: EvaluatorInput<RatioSpec>) {
-  const { ctx, rule, params, scope, levels, target } = input;
+function ratioMeasure(input: EvaluatorInput<RatioSpec>, p: string): Measure {
+  const { rule, target } = input;
   const spec = rule.spec;
-  const numF = filterCondition(spec.filter, 'f');
-  const num = amount(spec.columns, 'f');
-  const den = spec.denominator.kind === 'facility_sum' ? amount(spec.denominator.columns, 'f') : sql`NULL::bigint`;
-  const denF = spec.denominator.kind === 'facility_sum' ? filterCondition(spec.denominator.filter, 'f') : sql`FALSE`;
-  const below =
-    spec.listFacilitiesBelow && spec.denominator.kind === 'facility_sum' && target.min !== undefined
-      ? sql`(${numF}) IS TRUE AND (${denF}) IS TRUE AND ${den} > 0 AND COALESCE(${num}, 0) * ${spec.denominator.per}::numeric < ${target.min}::numeric * ${den}`
-      : sql`FALSE`;
-  const individual = spec.denominator.kind === 'facility_sum' ? sql`round(COALESCE(${num}, 0) * ${spec.denominator.per}::numeric / NULLIF(${den}, 0), 2)` : sql`NULL::numeric`;
-  return unionByLevel(levels, (level) => sql`
-    SELECT ${unitSelect()}, u.pop_age_0_14 AS children,
-      COALESCE(m.amount, 0) AS amount, COALESCE(m.matched, 0) AS matched, COALESCE(m.with_value, 0) AS with_value, m.missing_items,
-      COALESCE(m.denom_amount, 0) AS denom_amount, COALESCE(m.denom_matched, 0) AS denom_matched,
-      COALESCE(m.denom_with_value, 0) AS denom_with_value, COALESCE(m.below_count, 0) AS below_count, m.below_items
-    FROM ${ctx.units} AS u
-    LEFT JOIN ${ctx.units} AS p ON p.code = u.parent_code
-    LEFT JOIN (
-      SELECT ${unitKey(level, 'f')} AS unit_code,
-        COALESCE(sum(${num}) FILTER (WHERE (${numF}) IS TRUE), 0) AS amount,
-        count(*) FILTER (WHERE (${numF}) IS TRUE) AS matched,
-        count(${num}) FILTER (WHERE (${numF}) IS TRUE) AS with_value,
-        ${facilityItems('f', { where: sql`(${numF}) IS TRUE AND ${num} IS NULL` })} AS missing_items,
-        COALESCE(sum(${den}) FILTER (WHERE (${denF}) IS TRUE), 0) AS denom_amount,
-        count(*) FILTER (WHERE (${denF}) IS TRUE) AS denom_matched,
-        count(${den}) FILTER (WHERE (${denF}) IS TRUE) AS denom_with_value,
-        count(*) FILTER (WHERE ${below}) AS below_count,
-        ${facilityItems('f', { where: below, value: individual, order: sql`${individual}, ${sql.ref('f.id')}` })} AS below_items
-      FROM ${ctx.facilities} AS f
-      WHERE ${statusCondition('f', params.rules)}
-        AND ${facilityInScope(scope, level, 'f')}
-        AND ${inJurisdiction(rule.jurisdiction, 'f', false)}
-        AND ((${numF}) IS TRUE OR (${denF}) IS TRUE)
-      GROUP BY 1
-    ) AS m ON m.unit_code = u.code
-    WHERE u.level = ${level} AND ${unitInScope(scope, 'u')} AND ${inJurisdiction(rule.jurisdiction, 'u', true)}`);
+  const juris = facilityInJurisdiction(rule.jurisdiction);
+  const d = spec.denominator;
+  const nf = ref(p, 'nf');
+  const n = ref(p, 'n');
+  const df = ref(p, 'df');
+  const dv = ref(p, 'd');
+  const columns: [string, Sql][] = [
+    [name(p, 'nf'), sql`(${juris} AND ${filterCondition(spec.filter, 'f')}) IS TRUE`],
+    [name(p, 'n'), amount(spec.columns, 'f')],
+  ];
+  const aggregates: [string, Sql][] = [
+    [name(p, 'amount'), sql`COALESCE(sum(${n}) FILTER (WHERE ${nf}), 0)`],
+    [name(p, 'matched'), sql`count(*) FILTER (WHERE ${nf})`],
+    [name(p, 'with_value'), sql`count(${n}) FILTER (WHERE ${nf})`],
+    [name(p, 'missing_items'), itemsWhere(sql`${nf} AND ${n} IS NULL`)],
+  ];
+  if (d.kind === 'facility_sum') {
+    columns.push([name(p, 'df'), sql`(${juris} AND ${filterCondition(d.filter, 'f')}) IS TRUE`], [name(p, 'd'), amount(d.columns, 'f')]);
+    aggregates.push(
+      [name(p, 'denom_amount'), sql`COALESCE(sum(${dv}) FILTER (WHERE ${df}), 0)`],
+      [name(p, 'denom_matched'), sql`count(*) FILTER (WHERE ${df})`],
+      [name(p, 'denom_with_value'), sql`count(${dv}) FILTER (WHERE ${df})`],
+    );
+    if (spec.listFacilitiesBelow && target.min !== undefined) {
+      const below = sql`${nf} AND ${df} AND ${dv} > 0 AND COALESCE(${n}, 0) * ${d.per}::numeric < ${target.min}::numeric * ${dv}`;
+      const individual = sql`round(COALESCE(${n}, 0) * ${d.per}::numeric / NULLIF(${dv}, 0), 2)`;
+      aggregates.push([name(p, 'below_count'), sql`count(*) FILTER (WHERE ${below})`], [name(p, 'below_items'), itemsWhere(below, { value: individual, order: sql`${individual}, x.id` })]);
+    }
+  }
+  return { columns, aggregates, relevant: d.kind === 'facility_sum' ? sql`${nf} OR ${df}` : sql`${nf}` };
 }
+
+export const ratioBatch: BatchKind<RatioSpec> = {
+  measure: ratioMeasure,
+  judge(input, unit, agg, p) {
+    const row: RatioRow = {
+      ...unit,
+      amount: num(agg, name(p, 'amount')),
+      matched: num(agg, name(p, 'matched')),
+      with_value: num(agg, name(p, 'with_value')),
+      missing_items: list(agg, name(p, 'missing_items')),
+      denom_amount: num(agg, name(p, 'denom_amount')),
+      denom_matched: num(agg, name(p, 'denom_matched')),
+      denom_with_value: num(agg, name(p, 'denom_with_value')),
+      below_count: num(agg, name(p, 'below_count')),
+      below_items: list(agg, name(p, 'below_items')),
+    };
+    return judgeRatio(input.rule, row, input.target, input.params.rules);
+  },
+};
+
+export const compileRatio = (inputs: EvaluatorInput<RatioSpec>[]) => compileBatch(inputs, ratioBatch);
 
 const EPS = 1e-9;
 
@@ -211,8 +231,9 @@ export const ratioPerPopulation: RuleEvaluator<RatioSpec> = {
     if (!t.every((x) => x.min !== undefined || x.max !== undefined)) throw new Error(`rule ${rule.id}: every ratio target needs a min or a max`);
   },
   compile: compileRatio,
+  evaluateMany: (inputs) => runBatch(inputs, ratioBatch),
+  batch: ratioBatch,
   async evaluate(input) {
-    const { rows } = await compileRatio(input).execute(input.ctx.db);
-    return (rows as RatioRow[]).map((row) => judgeRatio(input.rule, row, input.target, input.params.rules));
+    return (await runBatch([input], ratioBatch))[0]!;
   },
 };

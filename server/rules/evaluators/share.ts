@@ -10,10 +10,11 @@
  */
 import { sql } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
-import { facilityInScope, facilityItems, filterCondition, inJurisdiction, requirementCondition, statusCondition, unitInScope, unitKey } from '../sql.ts';
+import { flagColumns } from './facilityRequirement.ts';
+import { compileBatch, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
 import { bi, EMPTY_LIST, fmt, listOf, mergeLists, resultTarget, round, UNITS } from '../text.ts';
 import type { RuleDefinition, ShareSpec, TargetByYear } from '../types.ts';
-import { unionByLevel, unitApplicability, unitRef, unitSelect, type UnitColumns } from './common.ts';
+import { unitApplicability, unitRef, type UnitColumns } from './common.ts';
 import type { RuleParams } from '../params.ts';
 
 export interface ShareRow extends UnitColumns {
@@ -24,35 +25,41 @@ export interface ShareRow extends UnitColumns {
   unknown_items: { id: number; code: string; name: string }[] | null;
 }
 
-export function compileShare(input: EvaluatorInput<ShareSpec>) {
-  const { ctx, rule, params, scope, levels } = input;
-  const applies = filterCondition(rule.spec.appliesTo, 'f');
-  const meets = requirementCondition(rule.spec.requirement, 'f');
-  const memberPasses = sql`(${applies}) IS TRUE AND (${meets}) IS TRUE`;
-  const fails = sql`(${applies}) IS TRUE AND (${meets}) IS FALSE`;
-  const undecided = sql`NOT (${memberPasses}) AND NOT (${fails})`;
-  return unionByLevel(levels, (level) => sql`
-    SELECT ${unitSelect()},
-      COALESCE(m.members_passing, 0) AS members_passing, COALESCE(m.failing, 0) AS failing,
-      COALESCE(m.undecided, 0) AS undecided, m.fail_items, m.unknown_items
-    FROM ${ctx.units} AS u
-    LEFT JOIN ${ctx.units} AS p ON p.code = u.parent_code
-    LEFT JOIN (
-      SELECT ${unitKey(level, 'f')} AS unit_code,
-        count(*) FILTER (WHERE ${memberPasses}) AS members_passing,
-        count(*) FILTER (WHERE ${fails}) AS failing,
-        count(*) FILTER (WHERE ${undecided}) AS undecided,
-        ${facilityItems('f', { where: fails })} AS fail_items,
-        ${facilityItems('f', { where: undecided })} AS unknown_items
-      FROM ${ctx.facilities} AS f
-      WHERE ${statusCondition('f', params.rules)}
-        AND ${facilityInScope(scope, level, 'f')}
-        AND ${inJurisdiction(rule.jurisdiction, 'f', false)}
-        AND (${applies}) IS NOT FALSE
-      GROUP BY 1
-    ) AS m ON m.unit_code = u.code
-    WHERE u.level = ${level} AND ${unitInScope(scope, 'u')} AND ${inJurisdiction(rule.jurisdiction, 'u', true)}`);
+function shareMeasure(input: EvaluatorInput<ShareSpec>, p: string): Measure {
+  const a = ref(p, 'a');
+  const r = ref(p, 'r');
+  const memberPasses = sql`${a} IS TRUE AND ${r} IS TRUE`;
+  const fails = sql`${a} IS TRUE AND ${r} IS FALSE`;
+  const undecided = sql`${a} IS NOT FALSE AND NOT (${memberPasses}) AND NOT (${fails})`;
+  return {
+    columns: flagColumns(input, p),
+    relevant: sql`${a} IS NOT FALSE`,
+    aggregates: [
+      [name(p, 'members_passing'), sql`count(*) FILTER (WHERE ${memberPasses})`],
+      [name(p, 'failing'), sql`count(*) FILTER (WHERE ${fails})`],
+      [name(p, 'undecided'), sql`count(*) FILTER (WHERE ${undecided})`],
+      [name(p, 'fail_items'), itemsWhere(fails)],
+      [name(p, 'unknown_items'), itemsWhere(undecided)],
+    ],
+  };
 }
+
+export const shareBatch: BatchKind<ShareSpec> = {
+  measure: shareMeasure,
+  judge(input, unit, agg, p) {
+    const row: ShareRow = {
+      ...unit,
+      members_passing: num(agg, name(p, 'members_passing')),
+      failing: num(agg, name(p, 'failing')),
+      undecided: num(agg, name(p, 'undecided')),
+      fail_items: list(agg, name(p, 'fail_items')),
+      unknown_items: list(agg, name(p, 'unknown_items')),
+    };
+    return judgeShare(input.rule, row, input.target, input.params.rules);
+  },
+};
+
+export const compileShare = (inputs: EvaluatorInput<ShareSpec>[]) => compileBatch(inputs, shareBatch);
 
 /** Facilities that must additionally meet the requirement for `passing` of `total` to reach `percent` %. */
 export function facilitiesShort(passing: number, total: number, percent: number): number {
@@ -115,8 +122,9 @@ export const shareOfFacilities: RuleEvaluator<ShareSpec> = {
     if (!(rule.spec.percent > 0 && rule.spec.percent <= 100)) throw new Error(`rule ${rule.id}: percent must be in (0, 100]`);
   },
   compile: compileShare,
+  evaluateMany: (inputs) => runBatch(inputs, shareBatch),
+  batch: shareBatch,
   async evaluate(input) {
-    const { rows } = await compileShare(input).execute(input.ctx.db);
-    return (rows as ShareRow[]).map((row) => judgeShare(input.rule, row, input.target, input.params.rules));
+    return (await runBatch([input], shareBatch))[0]!;
   },
 };

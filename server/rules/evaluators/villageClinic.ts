@@ -8,18 +8,19 @@
  * (街道) expect community health stations instead: not applicable here, see
  * s2-street-community-station.
  *
- * One statement: villages LEFT JOIN own clinics, LEFT JOIN listing partners,
- * LEFT JOIN LATERAL the nearest partner clinic within the distance — evaluated
- * only for small villages without a clinic, with an index-assisted bounding-box
- * prefilter before the exact geodesic test.
+ * Two set-based statements over the villages in scope (units loaded once per
+ * evaluation): own and listing clinics per village; then, only for the small
+ * villages left without a clinic, the nearest partner clinic within the
+ * distance (index-assisted bounding-box prefilter, exact geodesic test).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import type { RuleParams } from '../params.ts';
-import { facilityItems, inJurisdiction, statusCondition, unitInScope, ITEM_CAP } from '../sql.ts';
+import { facilityInScope, ITEM_CAP, statusCondition, type Sql } from '../sql.ts';
 import { bi, fmt, listOf, mergeLists, resultTarget, UNITS } from '../text.ts';
 import type { CappedList, RuleDefinition, TargetByYear, VillageClinicSpec } from '../types.ts';
-import { isCommunity, unitRef, unitSelect, type UnitColumns } from './common.ts';
+import { isCommunity, unitRef, type UnitColumns } from './common.ts';
+import { loadUnits, unitInJurisdiction } from './batch.ts';
 
 type Items = { id: number; code: string; name: string; value?: number | null }[] | null;
 
@@ -46,58 +47,119 @@ export function prefilterDegrees(metres: number): number {
   return metres / (111_320 * Math.cos((55 * Math.PI) / 180));
 }
 
-export function compileVillageClinic(input: EvaluatorInput<VillageClinicSpec>) {
-  const { ctx, rule, params, scope } = input;
-  const p = params.rules;
-  const useDistance = p.adjacencyMode !== 'listed_only';
-  const below = rule.spec.jointBelowPopulation;
-  const clinic = sql`${statusCondition('f', p)} AND f.type = 'village_clinic'`;
+type Item = { id: number; code: string; name: string };
+
+/** Clinic statuses counted and the clinics of the scope, as SQL over f. */
+function clinicCondition(input: EvaluatorInput<VillageClinicSpec>): Sql {
+  return sql`${statusCondition('f', input.params.rules)} AND f.type = 'village_clinic'`;
+}
+
+/**
+ * Statement 1: per village, its own clinics, and the clinics of other villages
+ * that list it in villages_served (with the partner village). A clinic outside
+ * the subtree may list a village inside it, so listing clinics are not limited
+ * to the subtree.
+ */
+export function compileClinics(input: EvaluatorInput<VillageClinicSpec>, villages: readonly string[]): RawBuilder<{ kind: 'own' | 'listed'; village: string; n: number; items: Item[]; villages: { id: string; code: string; name: string }[] | null }> {
+  const { ctx, scope } = input;
+  const wholeRegion = scope.root.level === 'region' && !scope.units;
+  const inSubtree = facilityInScope(scope, 'village', 'f');
+  const listsOneOf = wholeRegion ? sql`TRUE` : sql`f.villages_served && ${[...villages]}::text[]`;
   return sql`
-    WITH v AS (
-      SELECT ${unitSelect()}, u.point AS point
-      FROM ${ctx.units} AS u
-      LEFT JOIN ${ctx.units} AS p ON p.code = u.parent_code
-      WHERE u.level = 'village' AND ${unitInScope(scope, 'u')} AND ${inJurisdiction(rule.jurisdiction, 'u', true)}
-    ),
-    own AS (
-      SELECT f.unit_code AS village_code, count(*) AS n, ${facilityItems('f')} AS items
+    WITH c AS (
+      SELECT f.id, f.code, f.name, f.unit_code, f.villages_served, ${inSubtree} AS in_subtree
       FROM ${ctx.facilities} AS f
-      WHERE ${clinic} AND f.unit_code IN (SELECT unit_code FROM v)
-      GROUP BY 1
-    ),
-    listed AS (
-      SELECT s.village_code, count(*) AS n, ${facilityItems('f')} AS items,
-        COALESCE(array_to_json((array_agg(json_build_object('id', pu.code, 'code', pu.code, 'name', pu.name) ORDER BY f.id))[1:${sql.lit(ITEM_CAP)}]), '[]'::json) AS villages
-      FROM ${ctx.facilities} AS f
-      CROSS JOIN LATERAL unnest(f.villages_served) AS s(village_code)
-      LEFT JOIN ${ctx.units} AS pu ON pu.code = f.unit_code
-      WHERE ${clinic} AND s.village_code <> f.unit_code AND s.village_code IN (SELECT unit_code FROM v)
-      GROUP BY 1
+      WHERE ${clinicCondition(input)} AND (${inSubtree} OR ${listsOneOf})
     )
-    SELECT v.unit_code, v.unit_name, v.unit_level, v.unit_kind, v.unit_urban, v.parent_kind, v.parent_urban, v.population,
-      v.league_code, v.banner_code, v.township_code,
-      v.point IS NOT NULL AS has_point,
-      own.n AS own_count, own.items AS own_items,
-      listed.n AS listed_count, listed.items AS listed_items, listed.villages AS listed_villages,
-      near.id AS near_id, near.code AS near_code, near.name AS near_name,
-      near.unit_code AS near_village_code, near.village_name AS near_village_name, near.distance AS near_distance
-    FROM v
-    LEFT JOIN own ON own.village_code = v.unit_code
-    LEFT JOIN listed ON listed.village_code = v.unit_code
-    LEFT JOIN LATERAL (
+    SELECT 'own' AS kind, c.unit_code AS village, count(*) AS n,
+      array_to_json((array_agg(json_build_object('id', c.id, 'code', c.code, 'name', c.name) ORDER BY c.id))[1:${sql.lit(ITEM_CAP)}]) AS items,
+      NULL::json AS villages
+    FROM c WHERE c.in_subtree AND length(c.unit_code) = 12 GROUP BY c.unit_code
+    UNION ALL
+    SELECT 'listed', s.village_code, count(*),
+      array_to_json((array_agg(json_build_object('id', c.id, 'code', c.code, 'name', c.name) ORDER BY c.id))[1:${sql.lit(ITEM_CAP)}]),
+      array_to_json((array_agg(json_build_object('id', pu.code, 'code', pu.code, 'name', pu.name) ORDER BY c.id))[1:${sql.lit(ITEM_CAP)}])
+    FROM c
+    CROSS JOIN LATERAL unnest(c.villages_served) AS s(village_code)
+    LEFT JOIN ${ctx.units} AS pu ON pu.code = c.unit_code
+    WHERE s.village_code <> c.unit_code
+    GROUP BY s.village_code`;
+}
+
+/**
+ * Statement 2, for the small villages without a clinic only: the nearest clinic
+ * of another village within the adjacency distance (bounding-box prefilter on
+ * the GiST index, then the exact geodesic test).
+ */
+export function compileNearest(input: EvaluatorInput<VillageClinicSpec>, candidates: readonly string[]) {
+  const { ctx, params } = input;
+  const metres = params.rules.adjacencyMetres;
+  return sql<{ village: string; id: number; code: string; name: string; unit_code: string; village_name: string | null; distance: number }>`
+    SELECT v.code AS village, near.id, near.code, near.name, near.unit_code, near.village_name, near.distance
+    FROM ${ctx.units} AS v
+    CROSS JOIN LATERAL (
       SELECT f.id, f.code, f.name, f.unit_code, nu.name AS village_name,
         round(ST_Distance(f.location::geography, v.point::geography)::numeric, 1) AS distance
       FROM ${ctx.facilities} AS f
       LEFT JOIN ${ctx.units} AS nu ON nu.code = f.unit_code
-      WHERE ${useDistance} AND own.n IS NULL AND v.point IS NOT NULL
-        AND (v.population IS NULL OR v.population < ${below})
-        AND ${clinic} AND f.unit_code <> v.unit_code
-        AND ST_DWithin(f.location, v.point, ${prefilterDegrees(p.adjacencyMetres)}::float8)
-        AND ST_DWithin(f.location::geography, v.point::geography, ${p.adjacencyMetres}::float8)
+      WHERE ${clinicCondition(input)} AND f.unit_code <> v.code
+        AND ST_DWithin(f.location, v.point, ${prefilterDegrees(metres)}::float8)
+        AND ST_DWithin(f.location::geography, v.point::geography, ${metres}::float8)
       ORDER BY ST_Distance(f.location::geography, v.point::geography), f.id
       LIMIT 1
-    ) AS near ON TRUE
-    ORDER BY v.unit_code`;
+    ) AS near
+    WHERE v.code = ANY(${[...candidates]}::text[]) AND v.point IS NOT NULL`;
+}
+
+/** For snapshots: both statements (the candidate list is bound at run time). */
+export function compileVillageClinic(inputs: EvaluatorInput<VillageClinicSpec>[]) {
+  const input = inputs[0]!;
+  return sql`${compileClinics(input, ['<villages in scope>'])};\n${compileNearest(input, ['<small villages without a clinic>'])}`;
+}
+
+async function evaluateVillageClinic(input: EvaluatorInput<VillageClinicSpec>): Promise<EvaluatedRow[]> {
+  const { ctx, rule, params, scope } = input;
+  const units = input.units ?? (await loadUnits(ctx, scope, ['village']));
+  const villages = (units.byLevel.get('village') ?? []).filter((v) => unitInJurisdiction(v, rule.jurisdiction));
+  if (villages.length === 0) return [];
+  const codes = villages.map((v) => v.unit_code);
+  const own = new Map<string, { n: number; items: Item[] }>();
+  const listed = new Map<string, { n: number; items: Item[]; villages: { id: string; code: string; name: string }[] }>();
+  for (const row of (await compileClinics(input, codes).execute(ctx.db)).rows) {
+    if (row.kind === 'own') own.set(row.village, { n: Number(row.n), items: row.items });
+    else listed.set(row.village, { n: Number(row.n), items: row.items, villages: row.villages ?? [] });
+  }
+  const p = params.rules;
+  const below = rule.spec.jointBelowPopulation;
+  const candidates =
+    p.adjacencyMode === 'listed_only'
+      ? []
+      : villages
+          .filter((v) => !isCommunity(v) && !own.has(v.unit_code) && v.has_point && (v.population === null || Number(v.population) < below))
+          .filter((v) => p.adjacencyMode === 'distance_only' || !listed.has(v.unit_code))
+          .map((v) => v.unit_code);
+  const nearest = new Map<string, { id: number; code: string; name: string; unit_code: string; village_name: string | null; distance: number }>();
+  if (candidates.length > 0) for (const row of (await compileNearest(input, candidates).execute(ctx.db)).rows) nearest.set(row.village, row);
+  return villages.map((v) => {
+    const o = own.get(v.unit_code);
+    const l = listed.get(v.unit_code);
+    const near = nearest.get(v.unit_code);
+    const row: VillageRow = {
+      ...v,
+      own_count: o?.n ?? null,
+      own_items: o?.items ?? null,
+      listed_count: l?.n ?? null,
+      listed_items: l?.items ?? null,
+      listed_villages: l?.villages ?? null,
+      near_id: near ? Number(near.id) : null,
+      near_code: near?.code ?? null,
+      near_name: near?.name ?? null,
+      near_village_code: near?.unit_code ?? null,
+      near_village_name: near?.village_name ?? null,
+      near_distance: near ? Number(near.distance) : null,
+    };
+    return judgeVillageClinic(rule, row, input.target, p);
+  });
 }
 
 export function judgeVillageClinic(rule: RuleDefinition<string, VillageClinicSpec>, row: VillageRow, target: TargetByYear, params: RuleParams): EvaluatedRow {
@@ -202,8 +264,5 @@ export const villageClinicCoverage: RuleEvaluator<VillageClinicSpec> = {
     if (rule.levels.length !== 1 || rule.levels[0] !== 'village') throw new Error(`rule ${rule.id}: village clinic coverage is evaluated at village level`);
   },
   compile: compileVillageClinic,
-  async evaluate(input) {
-    const { rows } = await compileVillageClinic(input).execute(input.ctx.db);
-    return (rows as VillageRow[]).map((row) => judgeVillageClinic(input.rule, row, input.target, input.params.rules));
-  },
+  evaluate: evaluateVillageClinic,
 };

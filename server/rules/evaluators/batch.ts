@@ -1,0 +1,252 @@
+/**
+ * The shared machinery of the facility-based kinds (presence, facility
+ * requirement, share, ratio): one statement per kind that scans the facilities
+ * in scope once, computes every rule's per-facility conditions once (x), and
+ * aggregates them for every level at once with GROUPING SETS. Units are loaded
+ * once per evaluation (loadUnits) and joined to the aggregates by (level, code)
+ * in memory — a hash lookup, not a query per unit.
+ *
+ * Each facility is grouped under its *reporting* unit at every level: its
+ * ancestor at that level, or, for a facility recorded above that level (a
+ * township health centre stored at its banner), the unit it stands in — so
+ * facility-requirement rules can still report it (see facilityRequirement.ts).
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { EvaluationContext } from '../../engine/context.ts';
+import type { Level } from '../../domain/taxonomy.ts';
+import type { RuleParams } from '../params.ts';
+import { col, inJurisdiction, ITEM_CAP, LEVEL_DEPTH, REGION_CODE, statusCondition, type ResolvedScope, type Sql } from '../sql.ts';
+import type { Jurisdiction } from '../types.ts';
+import type { EvaluatedRow, EvaluatorInput } from '../registry.ts';
+import type { UnitColumns } from './common.ts';
+
+export interface UnitRow extends UnitColumns {
+  children: number | null;
+  has_point: boolean;
+}
+
+/** Units in scope, by code and by level. */
+export interface UnitIndex {
+  byCode: Map<string, UnitRow>;
+  byLevel: Map<Level, UnitRow[]>;
+}
+
+const ANCESTOR: Record<Level, string | null> = { region: null, league: 'league_code', banner: 'banner_code', township: 'township_code', village: null };
+
+function unitScopeCondition(scope: ResolvedScope): Sql {
+  const parts: Sql[] = [];
+  const { code, level } = scope.root;
+  if (level === 'village') parts.push(sql`u.code = ${code}`);
+  else if (level !== 'region') parts.push(sql`${col('u', ANCESTOR[level]!)} = ${code}`);
+  if (scope.units) parts.push(sql`u.code = ANY(${[...scope.units]}::text[])`);
+  return parts.length === 0 ? sql`TRUE` : sql`(${sql.join(parts, sql` AND `)})`;
+}
+
+/** One statement: every unit of the given levels in scope, with what the judges need. */
+export function compileUnits(ctx: EvaluationContext, scope: ResolvedScope, levels: readonly Level[]): RawBuilder<UnitRow> {
+  return sql<UnitRow>`
+    SELECT u.code AS unit_code, u.name AS unit_name, u.level AS unit_level, u.kind AS unit_kind, u.urban AS unit_urban,
+      p.kind AS parent_kind, p.urban AS parent_urban, u.population AS population, u.pop_age_0_14 AS children,
+      u.point IS NOT NULL AS has_point, u.league_code AS league_code, u.banner_code AS banner_code, u.township_code AS township_code
+    FROM ${ctx.units} AS u
+    LEFT JOIN ${ctx.units} AS p ON p.code = u.parent_code
+    WHERE u.level = ANY(${[...levels]}::text[]) AND ${unitScopeCondition(scope)}
+    ORDER BY u.code`;
+}
+
+export async function loadUnits(ctx: EvaluationContext, scope: ResolvedScope, levels: readonly Level[]): Promise<UnitIndex> {
+  const { rows } = await compileUnits(ctx, scope, levels).execute(ctx.db);
+  const byCode = new Map<string, UnitRow>();
+  const byLevel = new Map<Level, UnitRow[]>();
+  for (const row of rows) {
+    byCode.set(row.unit_code, row);
+    const list = byLevel.get(row.unit_level) ?? [];
+    list.push(row);
+    byLevel.set(row.unit_level, list);
+  }
+  return { byCode, byLevel };
+}
+
+/** Is a unit inside a rule's jurisdiction? */
+export function unitInJurisdiction(unit: UnitColumns, jurisdiction: Jurisdiction | undefined): boolean {
+  if (!jurisdiction || jurisdiction.level === 'region') return true;
+  switch (jurisdiction.level) {
+    case 'league':
+      return unit.league_code === jurisdiction.code;
+    case 'banner':
+      return unit.banner_code === jurisdiction.code;
+    case 'township':
+      return unit.township_code === jurisdiction.code;
+    case 'village':
+      return unit.unit_code === jurisdiction.code;
+  }
+}
+
+/** A facility (f) inside a rule's jurisdiction, as a condition to fold into its flags. */
+export function facilityInJurisdiction(jurisdiction: Jurisdiction | undefined): Sql {
+  return inJurisdiction(jurisdiction, 'f', false);
+}
+
+/** What one rule adds to the batch: per-facility columns over f, and aggregates over x. */
+export interface Measure {
+  /** [name, expression over the facility row f] — computed once per facility. */
+  columns: [string, Sql][];
+  /** Over x: may this facility count for the rule at all? Others are dropped before grouping. */
+  relevant: Sql;
+  /** [name, aggregate over the rows x of one unit]. */
+  aggregates: [string, Sql][];
+}
+
+/** The reporting key of a facility at a level (see the module comment). */
+function reportingKey(level: Level): Sql {
+  if (level === 'region') return sql`${REGION_CODE}::text`;
+  const chain: Sql[] = [];
+  if (level === 'village') chain.push(sql`CASE WHEN length(f.unit_code) = 12 THEN f.unit_code END`);
+  if (LEVEL_DEPTH[level] >= LEVEL_DEPTH.township) chain.push(sql`f.township_code`);
+  if (LEVEL_DEPTH[level] >= LEVEL_DEPTH.banner) chain.push(sql`f.banner_code`);
+  chain.push(sql`f.league_code`, sql`${REGION_CODE}::text`);
+  return sql`COALESCE(${sql.join(chain)})`;
+}
+
+/** Facilities that can count for a unit of `level` in scope. */
+function facilityScope(scope: ResolvedScope, level: Level): Sql {
+  const parts: Sql[] = [];
+  const { code, level: rootLevel } = scope.root;
+  if (rootLevel === 'village') parts.push(sql`f.unit_code = ${code}`);
+  else if (rootLevel !== 'region') parts.push(sql`${col('f', ANCESTOR[rootLevel]!)} = ${code}`);
+  if (scope.units) parts.push(sql`${reportingKey(level)} = ANY(${[...scope.units]}::text[])`);
+  return parts.length === 0 ? sql`TRUE` : sql`(${sql.join(parts, sql` AND `)})`;
+}
+
+/**
+ * One statement aggregating the measures of the rules evaluated at one level:
+ * rows of (unit_code, <measure aggregates>). Facilities are computed once (x),
+ * those no rule can use are dropped, and the rest are sorted by (unit, id) so
+ * that each unit's item lists come out ordered by facility id without a sort
+ * per list (the evaluation transaction disables parallel plans, which keeps
+ * that order).
+ */
+export function compileAggregates(ctx: EvaluationContext, params: RuleParams, scope: ResolvedScope, level: Level, measures: Measure[]): RawBuilder<Record<string, unknown>> {
+  const columns = measures.flatMap((m) => m.columns.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
+  const aggregates = measures.flatMap((m) => m.aggregates.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
+  const relevant = sql.join(measures.map((m) => sql`(${m.relevant})`), sql` OR `);
+  return sql<Record<string, unknown>>`
+    SELECT x.unit_code, ${sql.join(aggregates)}
+    FROM (
+      SELECT * FROM (
+        SELECT f.id, json_build_object('id', f.id, 'code', f.code, 'name', f.name) AS item, ${reportingKey(level)} AS unit_code, ${sql.join(columns)}
+        FROM ${ctx.facilities} AS f
+        WHERE ${statusCondition('f', params)} AND ${facilityScope(scope, level)}
+      ) AS x
+      WHERE ${relevant}
+      ORDER BY x.unit_code, x.id
+    ) AS x
+    GROUP BY x.unit_code`;
+}
+
+/** Aggregates of one level by unit code. */
+export async function aggregateFacilities(ctx: EvaluationContext, params: RuleParams, scope: ResolvedScope, level: Level, measures: Measure[]): Promise<Map<string, Record<string, unknown>>> {
+  const { rows } = await compileAggregates(ctx, params, scope, level, measures).execute(ctx.db);
+  const out = new Map<string, Record<string, unknown>>();
+  for (const row of rows) if (row.unit_code !== null) out.set(String(row.unit_code), row);
+  return out;
+}
+
+/** A capped list of the items (facility id, code, name) of x rows satisfying a condition. */
+export function itemsWhere(where: Sql, options: { value?: Sql; order?: Sql } = {}): Sql {
+  const item = options.value ? sql`(x.item::jsonb || jsonb_build_object('value', ${options.value}))::json` : sql`x.item`;
+  // Rows arrive ordered by (unit, id): no per-list sort unless another order is asked for.
+  const agg = options.order ? sql`array_agg(${item} ORDER BY ${options.order})` : sql`array_agg(${item})`;
+  return sql`COALESCE(array_to_json((${agg} FILTER (WHERE ${where}))[1:${sql.lit(ITEM_CAP)}]), '[]'::json)`;
+}
+
+/** Column name of a rule's measure in the batch (p = the rule's prefix). */
+export const name = (prefix: string, field: string) => `${prefix}${field}`;
+export const ref = (prefix: string, field: string) => sql.ref(`x.${prefix}${field}`);
+
+/** Read a number from an aggregate row (counts are int8 → numbers; missing group → 0). */
+export function num(row: Record<string, unknown> | undefined, field: string): number {
+  const v = row?.[field];
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+export function list(row: Record<string, unknown> | undefined, field: string): { id: number; code: string; name: string; value?: number | null }[] {
+  const v = row?.[field];
+  return Array.isArray(v) ? (v as { id: number; code: string; name: string; value?: number | null }[]) : [];
+}
+
+/** Every level from the top down to the deepest one asked for (orphans report to ancestors). */
+export function levelsDownTo(levels: readonly Level[], root: Level): Level[] {
+  const deepest = Math.max(...levels.map((l) => LEVEL_DEPTH[l]));
+  return (['region', 'league', 'banner', 'township', 'village'] as Level[]).filter((l) => LEVEL_DEPTH[l] >= LEVEL_DEPTH[root] && LEVEL_DEPTH[l] <= deepest);
+}
+
+/** How one facility-based kind plugs into the batch. */
+export interface BatchKind<S> {
+  measure(input: EvaluatorInput<S>, prefix: string): Measure;
+  judge(input: EvaluatorInput<S>, unit: UnitRow, aggregate: Record<string, unknown> | undefined, prefix: string): EvaluatedRow;
+  /** Also report facilities grouped under a unit of another level (facility requirements). */
+  reportsOrphans?: boolean;
+  /** Does an aggregate row hold anything for this rule (used for orphans)? */
+  hasFacilities?(aggregate: Record<string, unknown>, prefix: string): boolean;
+}
+
+export interface BatchEntry {
+  input: EvaluatorInput<unknown>;
+  kind: BatchKind<unknown>;
+}
+
+const levelsOf = (entries: BatchEntry[]) => [...new Set(entries.flatMap((e) => e.input.levels))].sort((a, b) => LEVEL_DEPTH[a] - LEVEL_DEPTH[b]);
+
+/** The statements of a batch, one per level (for snapshots). */
+export function compileBatches(entries: BatchEntry[]): RawBuilder<Record<string, unknown>> {
+  const { ctx, params, scope } = entries[0]!.input;
+  const parts = levelsOf(entries).map((level) => {
+    const measures = entries.flatMap((e, i) => (e.input.levels.includes(level) ? [e.kind.measure(e.input, `r${i}_`)] : []));
+    return sql`-- level ${sql.lit(level)}
+${compileAggregates(ctx, params.rules, scope, level, measures)}`;
+  });
+  return sql<Record<string, unknown>>`${sql.join(parts, sql`;
+`)}`;
+}
+
+export function compileBatch<S>(inputs: EvaluatorInput<S>[], kind: BatchKind<S>): RawBuilder<Record<string, unknown>> {
+  return compileBatches(inputs.map((input) => ({ input: input as EvaluatorInput<unknown>, kind: kind as BatchKind<unknown> })));
+}
+
+/**
+ * Run batched rules of any batchable kinds together: per level one aggregate
+ * statement for all of them (plus the units, unless given), then each rule
+ * judged at each unit. Results in the order of `entries`.
+ */
+export async function runBatches(entries: BatchEntry[]): Promise<EvaluatedRow[][]> {
+  if (entries.length === 0) return [];
+  const { ctx, params, scope } = entries[0]!.input;
+  const levels = levelsOf(entries);
+  const units = entries[0]!.input.units ?? (await loadUnits(ctx, scope, levelsDownTo(levels, scope.root.level)));
+  const out: EvaluatedRow[][] = entries.map(() => []);
+  for (const level of levels) {
+    const members = entries.flatMap((e, i) => (e.input.levels.includes(level) ? [{ ...e, i, prefix: `r${i}_` }] : []));
+    const aggregates = await aggregateFacilities(ctx, params.rules, scope, level, members.map((m) => m.kind.measure(m.input, m.prefix)));
+    const unitsAtLevel = units.byLevel.get(level) ?? [];
+    for (const { input, kind, i, prefix } of members) {
+      const rows = out[i]!;
+      const jurisdiction = input.rule.jurisdiction;
+      for (const unit of unitsAtLevel) {
+        if (jurisdiction && !unitInJurisdiction(unit, jurisdiction)) continue;
+        rows.push(kind.judge(input, unit, aggregates.get(unit.unit_code), prefix));
+      }
+      if (!kind.reportsOrphans) continue;
+      for (const [code, aggregate] of aggregates) {
+        const unit = units.byCode.get(code);
+        if (!unit || unit.unit_level === level || !unitInJurisdiction(unit, jurisdiction)) continue;
+        if (kind.hasFacilities?.(aggregate, prefix)) rows.push(kind.judge(input, unit, aggregate, prefix));
+      }
+    }
+  }
+  return out;
+}
+
+export function runBatch<S>(inputs: EvaluatorInput<S>[], kind: BatchKind<S>): Promise<EvaluatedRow[][]> {
+  return runBatches(inputs.map((input) => ({ input: input as EvaluatorInput<unknown>, kind: kind as BatchKind<unknown> })));
+}
