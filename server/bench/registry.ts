@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Engine } from '../db/index.ts';
+import { importBench } from './import.ts';
 import { rulesBench } from './rules.ts';
 import { accessBench } from './access.ts';
 import { seedBench } from './seed.ts';
@@ -23,4 +24,4 @@ export interface Bench {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const benches: Bench[] = [rulesBench, accessBench, seedBench];
+export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench];

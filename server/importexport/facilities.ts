@@ -10,7 +10,7 @@ import { cellOf, type ColumnMapping } from './columns.ts';
 import { detectShift, type ShiftSample } from './coords.ts';
 import { FACILITY_COUNT_FIELDS, facilityFields, type FacilityField } from './facilityFields.ts';
 import { readPoint, reportPlacement } from './locate.ts';
-import { checkPlacements } from './placement.ts';
+import { checkStagedPlacements, inferStagedUnits } from './placement.ts';
 import type { ProblemList } from './problems.ts';
 import { readTable } from './read.ts';
 import { createStage, fillStage, type StageColumn, type StageType } from './stage.ts';
@@ -52,8 +52,6 @@ const STAGE_COLUMNS: StageColumn[] = [
   { name: 'source', type: 'text' },
 ];
 
-type FacilityRecord = Record<string, unknown> & { ord: number; code: string; lon: number; lat: number; unit_code: string | null };
-
 const ARRAY_FIELDS = new Set<FacilityField>(['departments', 'villages_served']);
 
 function vocabValue<T extends string>(
@@ -84,7 +82,7 @@ function readRow(
   mapping: ColumnMapping<FacilityField>,
   row: number,
   cells: string[],
-): { record: FacilityRecord | null; point: [number, number] | null; code: string | null; unit: string | null | undefined } {
+): { fields: Record<string, unknown>; point: [number, number] | null; code: string | null; unit: string | null | undefined } {
   const p = ctx.problems;
   const h = (f: FacilityField) => mapping.header[f] ?? f;
   const cell = (f: FacilityField) => cellOf(mapping, cells, f);
@@ -212,7 +210,7 @@ function readRow(
     record.lat = point[1];
   }
   return {
-    record: p.badRows.has(row) ? null : (record as FacilityRecord),
+    fields: record,
     point,
     code: typeof record.code === 'string' ? record.code : null,
     unit: unitValue,
@@ -221,6 +219,7 @@ function readRow(
 
 async function plan(ctx: KindContext): Promise<Plan | null> {
   const { table, encoding } = await readTable(ctx, facilityFields, ['lon', 'lat']);
+  ctx.mark('read');
   const mapping = facilityFields.map(table.headers, ctx.problems, {});
   const requiredMissing = ['code', 'name', 'type', 'lon', 'lat'].some((f) => mapping.index[f as FacilityField] === undefined);
   const columns = { mapped: mapping.mapped, ignored: mapping.ignored };
@@ -251,55 +250,67 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
     }
   }
 
-  // Pass 2 (database, read-only): units, served villages, placement. Without a
-  // unit column an existing facility keeps its unit; a new one is placed by its point.
+  ctx.mark('validate');
+  // Pass 2 (database): every row with a point is staged once, and the unit and
+  // placement checks run over the staging table. Nothing outside it is written
+  // unless the whole file turns out valid.
   const unitPresent = mapping.index.unit_code !== undefined;
-  const existingUnit = new Map<string, string>();
-  if (!unitPresent) {
-    const codes = [...firstRowOf.keys()];
-    for (let i = 0; i < codes.length; i += 20_000) {
-      const rows = await ctx.trx.selectFrom('facility').select(['code', 'unit_code']).where('code', 'in', codes.slice(i, i + 20_000)).execute();
-      for (const r of rows) existingUnit.set(r.code, r.unit_code);
-    }
-  }
-  const unitByRow = new Map<number, string | null>();
-  for (const r of parsed) {
-    if (r.point === null || r.unit === undefined) continue;
-    unitByRow.set(r.row, unitPresent ? r.unit : r.code !== null ? (existingUnit.get(r.code) ?? null) : null);
-  }
-  const withPoint = parsed.filter((r) => unitByRow.has(r.row));
-  const placements = await checkPlacements(
+  const staged = parsed.filter((r) => r.point !== null && r.unit !== undefined);
+  await createStage(ctx.trx, STAGE, STAGE_COLUMNS, 'existing_id bigint, changed boolean');
+  await fillStage(
     ctx.trx,
-    withPoint.map((r) => ({ ord: r.row, lon: r.point![0], lat: r.point![1], unitCode: unitByRow.get(r.row) ?? null })),
+    STAGE,
+    STAGE_COLUMNS,
+    staged.map((r) => ({
+      ...r.fields,
+      ord: r.row,
+      code: r.code,
+      lon: r.point![0],
+      lat: r.point![1],
+      unit_code: r.unit ?? null,
+      synthetic: (r.fields.synthetic as boolean | null | undefined) ?? false,
+      source: (r.fields.source as string | null | undefined) ?? ctx.defaultSource,
+    })),
   );
+  ctx.mark('stage');
+  let inferred = 0;
+  if (!unitPresent) {
+    // Without a unit column an existing facility keeps its unit; a new one is placed by its point.
+    await sql`UPDATE ${sql.table(STAGE)} s SET unit_code = f.unit_code FROM facility f WHERE f.code = s.code AND s.unit_code IS NULL`.execute(ctx.trx);
+    inferred = await inferStagedUnits(ctx.trx, STAGE);
+  }
+  const placements = await checkStagedPlacements(ctx.trx, STAGE);
+  const { rows: units } = await sql<{ ord: number; unit_code: string | null }>`SELECT ord, unit_code FROM ${sql.table(STAGE)}`.execute(ctx.trx);
+  const unitByRow = new Map(units.map((u) => [u.ord, u.unit_code]));
   const samples: ShiftSample[] = [];
-  for (const r of withPoint) {
+  for (const r of staged) {
     const placement = placements.get(r.row);
     if (!placement) continue;
     const unitCode = unitByRow.get(r.row) ?? null;
     reportPlacement(ctx.problems, r.row, r.point!, unitCode, placement, { lon: mapping.header.lon ?? '经度', lat: mapping.header.lat ?? '纬度', unit: mapping.header.unit_code ?? '所在区划代码' });
-    if (r.record) r.record.unit_code = unitCode ?? placement.inferredCode;
     if (placement.unitLon !== null && placement.unitLat !== null) {
       samples.push({ row: r.row, lon: r.point![0], lat: r.point![1], unitLon: placement.unitLon, unitLat: placement.unitLat });
     }
   }
   const shift = detectShift(samples, ctx.options.crs);
   if (shift) ctx.warnings.push(shift);
-  if (!unitPresent && withPoint.some((r) => unitByRow.get(r.row) === null)) {
+  if (inferred > 0) {
     ctx.warnings.push({
       code: 'unit_inferred',
-      en: 'The file has no unit-code column: new facilities were placed in the smallest unit whose boundary contains them (usually the banner). Add 所在区划代码 to place them in their township or village.',
-      zh: '文件没有“所在区划代码”列：新机构按坐标归入包含它的最小区划（通常为旗县）。如需归入苏木乡镇或嘎查村，请增加“所在区划代码”列。',
+      en: `The file has no unit-code column: ${inferred} new facilities were placed in the smallest unit whose boundary contains them (usually the banner). Add 所在区划代码 to place them in their township or village.`,
+      zh: `文件没有“所在区划代码”列：${inferred} 个新机构按坐标归入包含它的最小区划（通常为旗县）。如需归入苏木乡镇或嘎查村，请增加“所在区划代码”列。`,
+      count: inferred,
     });
   }
 
-  const served = [...new Set(parsed.flatMap((r) => (r.record?.villages_served as string[] | undefined) ?? []))];
+  ctx.mark('placement');
+  const served = [...new Set(parsed.flatMap((r) => (r.fields.villages_served as string[] | undefined) ?? []))];
   if (served.length > 0) {
     const found = new Set(
       (await ctx.trx.selectFrom('admin_unit').select('code').where('code', 'in', served).where('level', '=', 'village').execute()).map((r) => r.code),
     );
     for (const r of parsed) {
-      const missing = ((r.record?.villages_served as string[] | undefined) ?? []).filter((c) => !found.has(c));
+      const missing = ((r.fields.villages_served as string[] | undefined) ?? []).filter((c) => !found.has(c));
       if (missing.length > 0) {
         ctx.problems.add(r.row, mapping.header.villages_served ?? 'villages_served', missing.join(';'), 'unit_not_found', `no village has the code(s) ${missing.join(', ')}`, `不存在代码为 ${missing.join('、')} 的嘎查村`);
       }
@@ -312,13 +323,8 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
   // Stage and classify.
   const present = new Set<FacilityField>(mapping.mapped.map((m) => m.field));
   present.add('unit_code');
-  if (parsed.some((r) => r.record?.central !== undefined)) present.add('central');
-  const records = parsed.map((r) => {
-    const rec = r.record!;
-    return { ...rec, synthetic: rec.synthetic ?? false, source: rec.source ?? ctx.defaultSource };
-  });
-  await createStage(ctx.trx, STAGE, STAGE_COLUMNS, 'existing_id bigint, changed boolean');
-  await fillStage(ctx.trx, STAGE, STAGE_COLUMNS, records);
+  if (parsed.some((r) => r.fields.central !== undefined)) present.add('central');
+  // Valid file: every row is staged (rows without a point would have been problems).
   await sql.raw(`CREATE UNIQUE INDEX ON ${STAGE} (code)`).execute(ctx.trx);
 
   const written = WRITE_COLUMNS.filter((c) => present.has(c.field));
@@ -339,6 +345,7 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
            count(*) FILTER (WHERE existing_id IS NOT NULL AND NOT changed)::int AS unchanged
     FROM ${sql.raw(STAGE)}`.execute(ctx.trx);
   Object.assign(counts, classes[0]);
+  ctx.mark('classify');
 
   return {
     rows: table.rows.length,
@@ -354,6 +361,7 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
     },
     async write() {
       const trx = ctx.trx;
+      ctx.mark('checks');
       const { rows: before } = await sql<{ rows: unknown }>`
         SELECT COALESCE(json_agg(b), '[]'::json) AS rows FROM (
           SELECT f.code, f.version, ${sql.raw(written.map((c) => `f.${c.field}`).join(', '))},
@@ -362,6 +370,7 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
       const set = written.map((c) => (c.notNullDefault ? `${c.field} = COALESCE(s.${c.field}, f.${c.field})` : `${c.field} = s.${c.field}`));
       set.push('location = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)', 'synthetic = s.synthetic', 'source = s.source', 'version = f.version + 1', 'updated_at = now()');
       await sql.raw(`UPDATE facility f SET ${set.join(', ')} FROM ${STAGE} s WHERE f.code = s.code AND s.changed`).execute(trx);
+      ctx.mark('update');
       const insertColumns = ['code', ...written.map((c) => c.field), 'location', 'synthetic', 'source'];
       const insertValues = [
         's.code',
@@ -373,6 +382,7 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
       await sql
         .raw(`INSERT INTO facility (${insertColumns.join(', ')}) SELECT ${insertValues.join(', ')} FROM ${STAGE} s WHERE s.existing_id IS NULL ORDER BY s.ord`)
         .execute(trx);
+      ctx.mark('insert');
       const { rows: changedCodes } = await sql<{ created: string[] | null; updated: string[] | null }>`
         SELECT (array_agg(code ORDER BY ord) FILTER (WHERE existing_id IS NULL))[1:${AUDIT_CODES_LIMIT}] AS created,
                (array_agg(code ORDER BY ord) FILTER (WHERE changed))[1:${AUDIT_CODES_LIMIT}] AS updated

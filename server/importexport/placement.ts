@@ -3,7 +3,7 @@
  * of the unit they claim, and — when no unit is given — which unit they fall in.
  * One set-based query for any number of points; registry edits call it with one.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Level } from '../domain/taxonomy.ts';
 
@@ -74,16 +74,54 @@ export async function checkPlacements(
 ): Promise<Map<number, Placement>> {
   const out = new Map<number, Placement>();
   // Points of one banner together, so PostGIS reuses its prepared polygon.
-  const sorted = [...inputs].sort((a, b) => (a.unitCode ?? '').localeCompare(b.unitCode ?? '') || a.lon - b.lon);
+  const sorted = [...inputs].sort((a, b) => {
+    const ua = a.unitCode ?? '';
+    const ub = b.unitCode ?? '';
+    return ua < ub ? -1 : ua > ub ? 1 : a.lon - b.lon;
+  });
   const exact = inputs.length <= EXACT_REGION_TEST_MAX;
   for (let i = 0; i < sorted.length; i += CHUNK) {
     const chunk = sorted.slice(i, i + CHUNK);
-    const { rows } = await sql<Row>`
-      WITH p AS (
-        SELECT t.ord, t.unit_code, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS g
-        FROM unnest(${chunk.map((c) => c.ord)}::int[], ${chunk.map((c) => c.lon)}::float8[],
-                    ${chunk.map((c) => c.lat)}::float8[], ${chunk.map((c) => c.unitCode)}::text[]) AS t(ord, lon, lat, unit_code)
-      ),
+    const source = sql`
+      SELECT t.ord, t.unit_code, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS g
+      FROM unnest(${chunk.map((c) => c.ord)}::int[], ${chunk.map((c) => c.lon)}::float8[],
+                  ${chunk.map((c) => c.lat)}::float8[], ${chunk.map((c) => c.unitCode)}::text[]) AS t(ord, lon, lat, unit_code)`;
+    for (const r of await placementRows(db, source, exact, options.settle === true)) out.set(r.ord, toPlacement(r));
+  }
+  return out;
+}
+
+/**
+ * The same checks for points already staged in a table (columns ord, lon, lat,
+ * unit_code): no second transfer of the rows, one statement for the whole file.
+ */
+export async function checkStagedPlacements(db: Kysely<Database>, table: string, options: { settle?: boolean } = {}): Promise<Map<number, Placement>> {
+  const source = sql`SELECT ord, unit_code, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g FROM ${sql.table(table)} WHERE lon IS NOT NULL ORDER BY unit_code, lon`;
+  const rows = await placementRows(db, source, false, options.settle === true);
+  return new Map(rows.map((r) => [r.ord, toPlacement(r)]));
+}
+
+function toPlacement(r: Row): Placement {
+  return {
+    ord: r.ord,
+    region: r.region,
+    unitFound: r.unit_found,
+    unitLevel: r.unit_level,
+    unitName: r.unit_name,
+    bannerCode: r.banner_code,
+    unitCheck: r.unit_check,
+    checkedAgainst: r.checked_against,
+    checkedAgainstName: r.checked_against_name,
+    unitLon: r.unit_lon,
+    unitLat: r.unit_lat,
+    inferredCode: r.inferred_code,
+    settlementCode: r.settlement_code,
+  };
+}
+
+async function placementRows(db: Kysely<Database>, source: RawBuilder<unknown>, exact: boolean, settle: boolean): Promise<Row[]> {
+  const { rows } = await sql<Row>`
+      WITH p AS (${source}),
       region AS MATERIALIZED (SELECT boundary FROM admin_unit WHERE code = ${REGION_CODE} AND boundary IS NOT NULL),
       region_near AS MATERIALIZED (
         SELECT ST_Buffer(ST_SimplifyPreserveTopology(boundary, ${REGION_SIMPLIFY_DEG}::float8), ${PLACEMENT_TOLERANCE_DEG}::float8) AS g FROM region
@@ -122,28 +160,41 @@ export async function checkPlacements(
       ) inferred ON true
       LEFT JOIN LATERAL (
         SELECT v.code FROM admin_unit v
-        WHERE ${options.settle === true} AND inferred.code IS NOT NULL AND inferred.level <> 'village'
+        WHERE ${settle} AND inferred.code IS NOT NULL AND inferred.level <> 'village'
           AND v.level = 'village' AND v.point IS NOT NULL
           AND (CASE WHEN inferred.level = 'banner' THEN v.banner_code ELSE v.township_code END) = inferred.code
         ORDER BY v.point <-> p.g LIMIT 1
       ) settled ON true`.execute(db);
-    for (const r of rows) {
-      out.set(r.ord, {
-        ord: r.ord,
-        region: r.region,
-        unitFound: r.unit_found,
-        unitLevel: r.unit_level,
-        unitName: r.unit_name,
-        bannerCode: r.banner_code,
-        unitCheck: r.unit_check,
-        checkedAgainst: r.checked_against,
-        checkedAgainstName: r.checked_against_name,
-        unitLon: r.unit_lon,
-        unitLat: r.unit_lat,
-        inferredCode: r.inferred_code,
-        settlementCode: r.settlement_code,
-      });
-    }
-  }
-  return out;
+  return rows;
+}
+
+/**
+ * Give staged rows (columns ord, lon, lat, unit_code) without a unit the deepest
+ * unit whose boundary holds their point (a banner, or a township/village where
+ * boundaries were imported) and, with `settle`, inside it the nearest village
+ * settlement point — a Voronoi assignment where villages have points but no
+ * boundaries. One statement; returns how many rows got a unit.
+ */
+export async function inferStagedUnits(db: Kysely<Database>, table: string, options: { settle?: boolean } = {}): Promise<number> {
+  const result = await sql`
+    UPDATE ${sql.table(table)} s SET unit_code = x.code
+    FROM (
+      SELECT t.ord, COALESCE(settled.code, inferred.code) AS code
+      FROM ${sql.table(table)} t
+      CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS g) p
+      CROSS JOIN LATERAL (
+        SELECT a.code, a.level FROM admin_unit a
+        WHERE a.boundary IS NOT NULL AND a.level IN ('banner', 'township', 'village') AND ST_Intersects(a.boundary, p.g)
+        ORDER BY length(a.code) DESC, a.code LIMIT 1
+      ) inferred
+      LEFT JOIN LATERAL (
+        SELECT v.code FROM admin_unit v
+        WHERE ${options.settle === true} AND inferred.level <> 'village' AND v.level = 'village' AND v.point IS NOT NULL
+          AND (CASE WHEN inferred.level = 'banner' THEN v.banner_code ELSE v.township_code END) = inferred.code
+        ORDER BY v.point <-> p.g LIMIT 1
+      ) settled ON true
+      WHERE t.unit_code IS NULL AND t.lon IS NOT NULL
+    ) x
+    WHERE s.ord = x.ord`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { FieldSet, cellOf, type FieldSpec } from './columns.ts';
 import { inEnvelope } from './coords.ts';
 import { readPoint, reportPlacement } from './locate.ts';
-import { checkPlacements } from './placement.ts';
+import { checkStagedPlacements, inferStagedUnits } from './placement.ts';
 import { readPopulationRaster, roundPreservingTotal } from './raster.ts';
 import { readTable } from './read.ts';
 import { createStage, fillStage, type StageColumn } from './stage.ts';
@@ -159,41 +159,15 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
     });
   }
 
-  const placements = await checkPlacements(ctx.trx, drafts.map((d) => ({ ord: d.ord, lon: d.lon, lat: d.lat, unitCode: d.unit })), { settle: true });
-  const kept: CellDraft[] = [];
-  for (const d of drafts) {
-    const pl = placements.get(d.ord)!;
-    if (raster) {
-      if (pl.region === 'out' || !pl.inferredCode) {
-        skipped++;
-        continue;
-      }
-    } else {
-      reportPlacement(ctx.problems, d.ord, [d.lon, d.lat], d.unit, pl, { lon: '经度', lat: '纬度', unit: '所在区划代码' });
-    }
-    d.unit ??= pl.settlementCode ?? pl.inferredCode;
-    if (d.value === 0) {
-      skipped++;
-      continue;
-    }
-    kept.push(d);
-  }
-  if (raster && kept.length === 0) {
-    ctx.problems.add(null, null, null, 'no_cells', 'the raster has no populated pixel inside Inner Mongolia (wrong area, or all no-data?)', '该栅格在内蒙古范围内没有任何有人口的像元（区域不对，或全部为无数据值？）');
-  }
+  ctx.mark('validate');
 
-  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped };
-  const base = { rows: read.rows, counts, columns, encoding: read.encoding, sheet: read.sheet };
-  if (ctx.problems.size > 0) return { ...base, write: async () => ({ details: {} }), touchedUnits: async () => [] };
-
-  const hasSynthetic = columns.mapped.some((m) => m.field === 'synthetic');
-  const hasSource = columns.mapped.some((m) => m.field === 'source');
+  // Stage every cell once; units, placement and the upsert run over the staging table.
   await createStage(ctx.trx, STAGE, STAGE_COLUMNS, 'existing_id bigint, changed boolean');
   await fillStage(
     ctx.trx,
     STAGE,
     STAGE_COLUMNS,
-    kept.map((d) => ({
+    drafts.map((d) => ({
       ord: d.ord,
       cell_key: d.key,
       lon: d.lon,
@@ -205,6 +179,37 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
       source: d.source ?? ctx.defaultSource,
     })),
   );
+  ctx.mark('stage');
+  await inferStagedUnits(ctx.trx, STAGE, { settle: true });
+  const placements = await checkStagedPlacements(ctx.trx, STAGE);
+  const { rows: units } = await sql<{ ord: number; unit_code: string | null }>`SELECT ord, unit_code FROM ${sql.table(STAGE)}`.execute(ctx.trx);
+  const unitByRow = new Map(units.map((u) => [u.ord, u.unit_code]));
+  const dropped: number[] = [];
+  for (const d of drafts) {
+    const pl = placements.get(d.ord);
+    const unit = unitByRow.get(d.ord) ?? null;
+    if (raster) {
+      // A global raster is clipped to the region: cells outside it are skipped, not errors.
+      if (!pl || pl.region === 'out' || unit === null) dropped.push(d.ord);
+    } else if (pl) {
+      reportPlacement(ctx.problems, d.ord, [d.lon, d.lat], d.unit ?? unit, pl, { lon: '经度', lat: '纬度', unit: '所在区划代码' });
+    }
+  }
+  if (dropped.length > 0) await sql`DELETE FROM ${sql.table(STAGE)} WHERE ord = ANY(${dropped}::int[])`.execute(ctx.trx);
+  const zero = await sql`DELETE FROM ${sql.table(STAGE)} WHERE population = 0`.execute(ctx.trx);
+  skipped += dropped.length + Number(zero.numAffectedRows ?? 0);
+  const { rows: left } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(STAGE)}`.execute(ctx.trx);
+  if (raster && left[0]!.n === 0) {
+    ctx.problems.add(null, null, null, 'no_cells', 'the raster has no populated pixel inside Inner Mongolia (wrong area, or all no-data?)', '该栅格在内蒙古范围内没有任何有人口的像元（区域不对，或全部为无数据值？）');
+  }
+  ctx.mark('placement');
+
+  const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0, skipped };
+  const base = { rows: read.rows, counts, columns, encoding: read.encoding, sheet: read.sheet };
+  if (ctx.problems.size > 0) return { ...base, write: async () => ({ details: {} }), touchedUnits: async () => [] };
+
+  const hasSynthetic = columns.mapped.some((m) => m.field === 'synthetic');
+  const hasSource = columns.mapped.some((m) => m.field === 'source');
   await sql.raw(`CREATE UNIQUE INDEX ON ${STAGE} (cell_key)`).execute(ctx.trx);
   const compared = [
     'c.population = s.population',

@@ -72,6 +72,7 @@ export const ImportReport = Type.Object({
   warnings: Type.Array(Warning),
   dataVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'Data version after a commit that changed something' }),
   durationMs: Type.Integer(),
+  timings: Type.Record(Type.String(), Type.Integer(), { description: 'Milliseconds per phase' }),
 });
 
 export const FieldDescription = Type.Object({

@@ -101,6 +101,13 @@ export async function importInTransaction(
   // would otherwise interleave their upserts.
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`planner.import.${kind}`}))::text AS locked`.execute(trx);
 
+  const timings: Record<string, number> = {};
+  let last = started;
+  const mark = (phase: string) => {
+    const now = Date.now();
+    timings[phase] = (timings[phase] ?? 0) + (now - last);
+    last = now;
+  };
   const problems = new ProblemList();
   const warnings: Warning[] = [];
   const sha256 = crypto.createHash('sha256').update(file.bytes).digest('hex');
@@ -112,7 +119,9 @@ export async function importInTransaction(
     problems,
     warnings,
     defaultSource: options.source?.trim() || `导入 import: ${file.name || 'upload'} (${new Date().toISOString().slice(0, 10)})`,
+    mark,
   });
+  mark('checks');
   const fileInfo = {
     name: file.name,
     bytes: file.bytes.length,
@@ -138,9 +147,11 @@ export async function importInTransaction(
     warnings,
     dataVersion: null,
     durationMs: 0,
+    timings,
   };
   if (options.mode === 'commit') {
     const result = await plan.write();
+    mark('write');
     const { created, updated, deleted } = report.counts;
     if (created + updated + deleted > 0) report.dataVersion = await bumpDataVersion(trx);
     await writeAudit(trx, {
@@ -161,6 +172,7 @@ export async function importInTransaction(
       },
     });
     report.committed = true;
+    mark('audit');
   }
   report.durationMs = Date.now() - started;
   return report;

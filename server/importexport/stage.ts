@@ -40,6 +40,11 @@ export async function createStage(
   await sql.raw(`CREATE TEMP TABLE ${table} (${definitions(columns)}${extraDefinitions ? `, ${extraDefinitions}` : ''}) ON COMMIT DROP`).execute(trx);
 }
 
+/**
+ * Rows go as one JSON parameter per chunk through json_to_recordset (measured
+ * faster than positional arrays extracted with ->>, and as fast as unnest of
+ * one array per column, with less code).
+ */
 export async function fillStage(
   db: Kysely<Database>,
   table: string,

@@ -62,6 +62,8 @@ export interface ImportReport {
   warnings: Warning[];
   dataVersion: number | null;
   durationMs: number;
+  /** Milliseconds per phase (read, validate, checks, stage, write …), for the bench and for slow files. */
+  timings: Record<string, number>;
 }
 
 export interface KindContext {
@@ -73,6 +75,8 @@ export interface KindContext {
   warnings: Warning[];
   /** `source` for new or changed rows when the file has no source column. */
   defaultSource: string;
+  /** Record the time since the previous mark under a phase name (report.timings). */
+  mark(phase: string): void;
 }
 
 export interface WriteResult {

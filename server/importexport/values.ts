@@ -18,13 +18,16 @@ export function fold(raw: string): string {
 const EMPTY_MARKERS = new Set(['', '-', '--', '—', '——', '/', '\\', '无数据', 'n/a', 'na', 'null', 'none', '#n/a']);
 
 export function isEmptyCell(raw: string | undefined): boolean {
-  return raw === undefined || EMPTY_MARKERS.has(fold(raw).toLowerCase());
+  if (raw === undefined || raw === '') return true;
+  return EMPTY_MARKERS.has(fold(raw).toLowerCase());
 }
 
 const INT4_MAX = 2_147_483_647;
 
 /** A non-negative whole count (beds, staff): "1,234", "８００", "800张", "12.0". */
 export function parseCount(raw: string): Parsed<number | null> {
+  // Fast path: plain digits, by far the common case.
+  if (/^\d{1,9}$/.test(raw)) return ok(Number(raw));
   if (isEmptyCell(raw)) return ok(null);
   let text = fold(raw).replace(/\s+/g, '');
   text = text.replace(/(张|人|名|个|所|床|户)$/u, '');
@@ -73,6 +76,7 @@ const DMS = /^(\d{1,3})(?:°|度|\s)\s*(?:(\d{1,2}(?:\.\d+)?)(?:'|′|分|\s)\s*
  * longitude or a latitude and can spot swapped columns).
  */
 export function parseCoordinate(raw: string): Parsed<number | null> {
+  if (/^-?\d{1,3}(\.\d+)?$/.test(raw)) return ok(Number(raw));
   if (isEmptyCell(raw)) return ok(null);
   let text = fold(raw);
   const hemisphere = /^([NSEWnsew东西南北])\s*(.*)$/u.exec(text);
@@ -117,6 +121,7 @@ const SCIENTIFIC_ZH = 'Excel 把代码转换成了科学计数法，丢失了位
 
 /** A facility or cell code: trimmed, at most 64 characters. */
 export function parseCode(raw: string): Parsed<string | null> {
+  if (/^[A-Za-z0-9_\-./#:]{1,64}$/.test(raw) && !scientific(raw)) return ok(raw);
   const text = fold(raw).replace(/\s+/g, '');
   if (text === '') return ok(null);
   if (scientific(text)) return fail('code_scientific', SCIENTIFIC_EN, SCIENTIFIC_ZH);
@@ -130,6 +135,7 @@ export function parseCode(raw: string): Parsed<string | null> {
  * to 150430 and 150430100 (village sequence numbers are never 000).
  */
 export function parseUnitCode(raw: string): Parsed<string | null> {
+  if (/^\d{6}$|^\d{9}$/.test(raw) || (/^\d{12}$/.test(raw) && !raw.endsWith('000'))) return ok(raw);
   let text = fold(raw).replace(/\s+/g, '');
   if (text === '') return ok(null);
   if (scientific(text)) return fail('code_scientific', SCIENTIFIC_EN, SCIENTIFIC_ZH);

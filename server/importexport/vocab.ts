@@ -52,9 +52,16 @@ function vocabulary<T extends string>(
   for (const [synonym, target] of Object.entries(synonyms)) {
     map.set(vocabKey(synonym), typeof target === 'string' ? { value: target } : target);
   }
+  // Files repeat the same few values thousands of times: remember the raw strings.
+  const seen = new Map<string, { value: T; implies?: Record<string, unknown> } | undefined>();
   return {
     name,
-    lookup: (raw) => map.get(vocabKey(raw)),
+    lookup: (raw) => {
+      if (seen.has(raw)) return seen.get(raw);
+      const hit = map.get(vocabKey(raw));
+      if (seen.size < 10_000) seen.set(raw, hit);
+      return hit;
+    },
     accepted: () => (Object.entries(labels) as [T, Term][]).map(([id, term]) => `${id} (${term.zh})`).join(', '),
     label: (value) => labels[value],
   };
