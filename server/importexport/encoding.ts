@@ -149,7 +149,20 @@ export function decodeText(buffer: Buffer, requested: RequestedEncoding = 'auto'
       { encoding: 'mixed' },
     );
   }
-  if (gb18030Clean(bytes)) return { text: iconv.decode(buffer, 'gb18030'), encoding: 'gb18030' };
+  if (gb18030Clean(bytes)) {
+    // Big5 (Traditional Chinese) bytes also decode as GB18030, into nonsense; only a
+    // statistical guess can tell them apart, and it is used only to refuse.
+    const matches = chardet.analyse(bytes);
+    const big5 = matches.find((m) => m.name === 'Big5');
+    const gb = matches.find((m) => m.name === 'GB18030');
+    if (big5 && matches[0]?.name === 'Big5' && big5.confidence >= 50 && (gb?.confidence ?? 0) < big5.confidence) {
+      throw importUnreadable(
+        'The file looks like Big5 (Traditional Chinese), which is not read here. Save it as "CSV UTF-8" (Excel: Save As → CSV UTF-8) and import that.',
+        '该文件看起来是 Big5（繁体中文）编码，本系统不读取该编码。请另存为“CSV UTF-8（逗号分隔）”后再导入。',
+      );
+    }
+    return { text: iconv.decode(buffer, 'gb18030'), encoding: 'gb18030' };
+  }
   const guess = chardet.detect(bytes);
   throw importUnreadable(
     `The file is neither UTF-8 nor GB18030/GBK${guess ? ` (it looks like ${guess})` : ''}. Save it as "CSV UTF-8" in Excel, or give the right encoding= option.`,

@@ -68,7 +68,8 @@ export function parseDecimal(raw: string): Parsed<number | null> {
   return ok(value);
 }
 
-const DMS = /^(\d{1,3})(?:°|度|\s)\s*(?:(\d{1,2}(?:\.\d+)?)(?:'|′|分|\s)\s*)?(?:(\d{1,2}(?:\.\d+)?)(?:"|″|''|秒)?)?\s*([NSEWnsew东西南北])?$/u;
+// NFKC turns ″ (double prime) into ′′, hence both spellings of seconds.
+const DMS = /^(\d{1,3})(?:°|度|\s)\s*(?:(\d{1,2}(?:\.\d+)?)(?:'|′|分|\s)\s*)?(?:(\d{1,2}(?:\.\d+)?)(?:"|″|′′|''|秒)?)?\s*([NSEWnsew东西南北])?$/u;
 
 /**
  * A coordinate in decimal degrees, or degrees-minutes-seconds (119°54′30″E,
