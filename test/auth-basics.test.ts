@@ -148,6 +148,22 @@ describe(`authentication (${engine})`, () => {
       expect(sameOrigin.statusCode).toBe(201);
     });
 
+    it('recognises its own origin behind a TLS proxy and on other ports', async () => {
+      const admin = await loginAs(app, 'admin');
+      const attempt = (host: string, origin: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/auth/tokens',
+          headers: { ...admin.headers, host, origin },
+          payload: { name: 'origin check' },
+        });
+      expect((await attempt('planner.example.gov.cn', 'https://planner.example.gov.cn')).statusCode).toBe(201);
+      expect((await attempt('10.0.0.5:8080', 'http://10.0.0.5:8080')).statusCode).toBe(201);
+      expect((await attempt('10.0.0.5:8080', 'http://10.0.0.5:9090')).statusCode).toBe(403);
+      expect((await attempt('planner.example.gov.cn', 'https://planner.example.gov.cn.evil.example')).statusCode).toBe(403);
+      expect((await attempt('planner.example.gov.cn', 'null')).statusCode).toBe(403);
+    });
+
     it('exempts bearer tokens (scripts) from the CSRF header', async () => {
       const admin = await tokenFor(app, 'admin');
       const response = await app.inject({

@@ -120,9 +120,26 @@ function csrfRejected(en: string, zh: string): AppError {
   return new AppError('CsrfRejected', 403, { en, zh });
 }
 
-/** Scheme://host[:port] of the request as the browser sees it. */
-function selfOrigin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`.toLowerCase();
+/**
+ * Whether a browser Origin names this server. Compared by host[:port] only, so
+ * that a TLS-terminating proxy (Origin https://planner.example, Host
+ * planner.example, plain http behind it) works without TRUST_PROXY; a cross-site
+ * page always has a different host.
+ */
+function sameHost(origin: string, request: FastifyRequest): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  const host = (request.host ?? '').toLowerCase();
+  const name = hostName(request).toLowerCase();
+  if (url.hostname.toLowerCase() !== name) return false;
+  // A Host without a port (default port, or a proxy in front): the name decides.
+  if (host === name) return true;
+  const port = host.slice(name.length + 1);
+  return (url.port || (url.protocol === 'https:' ? '443' : '80')) === port;
 }
 
 /** The Host header without port, for the local mode's DNS-rebinding guard. */
@@ -206,7 +223,7 @@ export default fp<AuthPluginOptions>(
       const origin = request.headers.origin;
       if (origin !== undefined) {
         const o = origin.toLowerCase();
-        if (o !== selfOrigin(request) && !allowedOrigins.has(o)) {
+        if (!sameHost(o, request) && !allowedOrigins.has(o)) {
           throw csrfRejected(
             `Cross-site request refused: Origin ${origin} is not this site. Use the planner's own pages, or an API token for scripts.`,
             `已拒绝跨站请求：来源 ${origin} 不是本站。请使用本系统页面，或在脚本中使用 API 令牌。`,
