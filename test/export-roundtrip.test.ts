@@ -90,6 +90,24 @@ describe(`export, and export → import round trips (${engine})`, () => {
     expect(syn).toMatchObject({ geometry: { type: 'Point', coordinates: [119.361235, 42.761988] }, properties: { synthetic: true, type: 'village_clinic', departments: ['tcm_service'] } });
   });
 
+  it('refuses an edited export row whose facility was changed by someone else since the export', async () => {
+    const exported = (await exportOf('facilities', `unit=${WNT.banner}&headers=en`)).body;
+    const id = (await db.db.selectFrom('facility').select('id').where('code', '=', 'RT-2').executeTakeFirstOrThrow()).id;
+    const edit = await app.inject({ method: 'PATCH', url: `/api/facilities/${id}`, payload: { version: 1, beds: 41 } });
+    expect(edit.statusCode, edit.body).toBe(200);
+    // The user changes RT-2 (beds 40 → 45) and RT-1 in the old export.
+    const changed = exported.replace(/^(RT-2,[^\r]*?),40,/m, '$1,45,').replace(/^(RT-1,[^\r]*?),420,/m, '$1,421,');
+    expect(changed).not.toBe(exported);
+    const before = await fingerprint(db.db);
+    const res = await upload(app, 'facilities', changed, 'old-export.csv', { mode: 'commit' });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().details).toEqual([expect.objectContaining({ code: 'stale_version', value: '1', column: 'version' })]);
+    expect(res.json().details[0].en).toContain('now version 2');
+    expect(await fingerprint(db.db)).toEqual(before);
+    // Undo the concurrent edit so the round trips below start from the export's state.
+    await app.inject({ method: 'PATCH', url: `/api/facilities/${id}`, payload: { version: 2, beds: 40 } });
+  });
+
   const cases: [string, string, string, string][] = [
     ['facilities', 'csv', 'zh', 'facilities'],
     ['facilities', 'csv', 'en', 'facilities'],

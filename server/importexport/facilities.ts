@@ -50,6 +50,7 @@ const STAGE_COLUMNS: StageColumn[] = [
   ...WRITE_COLUMNS.map((c) => ({ name: c.field, type: c.type })),
   { name: 'synthetic', type: 'boolean' },
   { name: 'source', type: 'text' },
+  { name: 'version', type: 'integer' },
 ];
 
 const ARRAY_FIELDS = new Set<FacilityField>(['departments', 'villages_served']);
@@ -195,6 +196,13 @@ function readRow(
       } else codes.push(c.value);
     }
     record.villages_served = [...new Set(codes)].sort();
+  }
+
+  const versionRaw = cell('version');
+  if (versionRaw !== undefined) {
+    const v = parseCount(versionRaw);
+    if (!v.ok || v.value === 0) p.add(row, h('version'), versionRaw, 'invalid_version', 'the version must be a whole number from 1 (as exported)', '版本必须是从 1 开始的整数（与导出时一致）');
+    else record.version = v.value;
   }
 
   const sourceRaw = cell('source');
@@ -345,6 +353,23 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
            count(*) FILTER (WHERE existing_id IS NOT NULL AND NOT changed)::int AS unchanged
     FROM ${sql.raw(STAGE)}`.execute(ctx.trx);
   Object.assign(counts, classes[0]);
+  if (present.has('version')) {
+    // Optimistic concurrency for export → edit in Excel → import: a row that changes a
+    // facility someone else has changed since the export would silently undo their edit.
+    const { rows: stale } = await sql<{ ord: number; code: string; version: number; current: number }>`
+      SELECT s.ord, s.code, s.version, f.version AS current FROM ${sql.table(STAGE)} s JOIN facility f ON f.code = s.code
+      WHERE s.changed AND s.version IS NOT NULL AND s.version <> f.version ORDER BY s.ord`.execute(ctx.trx);
+    for (const r of stale) {
+      ctx.problems.add(
+        r.ord,
+        mapping.header.version ?? 'version',
+        String(r.version),
+        'stale_version',
+        `facility ${r.code} was exported at version ${r.version} but has been changed since (now version ${r.current}); export it again and re-apply your change, or clear the version cell to overwrite`,
+        `机构 ${r.code} 导出时为第 ${r.version} 版，此后已被修改（当前第 ${r.current} 版）；请重新导出后再修改，或清空版本单元格以覆盖`,
+      );
+    }
+  }
   ctx.mark('classify');
 
   return {

@@ -89,7 +89,8 @@ export const FACILITY_FIELD_SPECS: FieldSpec<FacilityField>[] = [
   { key: 'source', zh: '数据来源', en: 'source', synonyms: ['来源', '资料来源'] },
   // Written by exports for reference; ignored on import (the code is the key).
   { key: 'id', zh: '编号', en: 'id', readOnly: true, synonyms: ['facility_id'] },
-  { key: 'version', zh: '版本', en: 'version', readOnly: true },
+  // The version a row was exported at: a changed row whose facility has been edited since is refused.
+  { key: 'version', zh: '版本', en: 'version', synonyms: ['版本号'] },
   { key: 'unit_name', zh: '所在区划名称', en: 'unit_name', readOnly: true, synonyms: ['区划名称', '所在区划名'] },
 ];
 
