@@ -81,8 +81,8 @@ describe.skipIf(unavailable !== null)('login and admin pages in Chromium (authen
     await page.click('#create button[type=submit]');
     await page.waitForSelector('#secret:not([hidden])');
     expect(await page.locator('#secret').textContent()).toMatch(/wang\.li 的一次性密码 \/ one-time password: \S{19}/);
-    await page.waitForFunction(() => [...document.querySelectorAll('#users td')].some((td) => td.textContent?.includes('150430 敖汉旗')));
-    await page.waitForFunction(() => [...document.querySelectorAll('#audit td')].some((td) => td.textContent === 'user.password_change'));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#users td')).some((td) => td.textContent?.includes('150430 敖汉旗')));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#audit td')).some((td) => td.textContent === 'user.password_change'));
     await screenshot(page, 'auth-admin');
     expect(errors).toEqual([]);
     const row = await db.db.selectFrom('app_user').select(['role', 'unit_code']).where('name', '=', 'wang.li').executeTakeFirstOrThrow();
