@@ -171,7 +171,7 @@ describe(`access API (${engine})`, () => {
       await bad('/api/access/units?unit=150430100&level=banner', 400, 'InvalidParameter', 'level');
       await bad('/api/access/units?level=county', 400, 'ValidationFailed', 'level');
       await bad('/api/access/units?limit=0', 400, 'ValidationFailed', 'limit');
-      await bad('/api/access/units?ruleSet=999999', 404, 'NotFound');
+      await bad('/api/access/units?ruleSet=999999', 404, 'RuleSetNotFound');
       await bad('/api/access/units?ruleSet=abc', 400, 'ValidationFailed', 'ruleSet');
       await bad('/api/access/gaps?bbox=1,2,3', 400, 'InvalidParameter', 'bbox');
       await bad('/api/access/gaps?bbox=120,43,119,42', 400, 'InvalidParameter', 'bbox');

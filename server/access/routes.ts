@@ -24,7 +24,7 @@ import {
   UnitsQuery,
   UnitsResponse,
 } from './schemas.ts';
-import { accessResult, envelopeOf, resolveRuleSet } from './service.ts';
+import { accessResult, envelopeOf, resolveRuleSet, resolveRuleSetAndVersion } from './service.ts';
 import { CIRCLE_CITATIONS } from './circle.ts';
 import {
   catchmentFeatures,
@@ -76,9 +76,9 @@ function classFor(result: AccessResult, key: string | undefined) {
 
 const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const load = async (ruleSet: number | undefined) => {
-    const effective = await resolveRuleSet(app.db, ruleSet);
+    const { effective, dataVersion } = await resolveRuleSetAndVersion(app.db, ruleSet);
     const ctx = baselineContext(app.db);
-    const result = await accessResult(app.db, effective.params, ctx);
+    const result = await accessResult(app.db, effective.params, ctx, dataVersion);
     return { effective, ctx, result, envelope: envelopeOf(effective, result) };
   };
 

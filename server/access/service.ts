@@ -29,20 +29,18 @@ export interface EffectiveParams {
   params: AccessParams;
 }
 
-/**
- * The access parameters of a rule set (by id), of the default rule set, or the
- * built-in defaults when no rule set exists yet.
- */
-export async function resolveRuleSet(db: Kysely<Database>, ruleSetId?: number): Promise<EffectiveParams> {
-  const row = await db
-    .selectFrom('rule_set')
-    .select(['id', 'name', 'version', 'is_default', 'params'])
-    .$if(ruleSetId !== undefined, (q) => q.where('id', '=', ruleSetId!))
-    .$if(ruleSetId === undefined, (q) => q.where('is_default', '=', true))
-    .executeTakeFirst();
+interface RuleSetRow {
+  id: number;
+  name: string;
+  version: number;
+  is_default: boolean;
+  params: unknown;
+}
+
+function effectiveFrom(row: RuleSetRow | undefined, ruleSetId: number | undefined): EffectiveParams {
   if (!row) {
     if (ruleSetId !== undefined) {
-      throw new AppError('NotFound', 404, {
+      throw new AppError('RuleSetNotFound', 404, {
         en: `No rule set with id ${ruleSetId}. Omit ruleSet to use the default rule set.`,
         zh: `没有编号为 ${ruleSetId} 的规则集。不传 ruleSet 则使用默认规则集。`,
       });
@@ -50,7 +48,7 @@ export async function resolveRuleSet(db: Kysely<Database>, ruleSetId?: number): 
     const { params } = resolveAccessParams({});
     return { ruleSet: null, params };
   }
-  const stored = (row.params as unknown as { access?: unknown } | null)?.access;
+  const stored = (row.params as { access?: unknown } | null)?.access;
   const { params, problems } = resolveAccessParams(stored);
   if (problems.length > 0) {
     throw new AppError(
@@ -64,6 +62,28 @@ export async function resolveRuleSet(db: Kysely<Database>, ruleSetId?: number): 
     );
   }
   return { ruleSet: { id: Number(row.id), name: row.name, version: row.version, isDefault: row.is_default }, params };
+}
+
+/**
+ * The access parameters of a rule set (by id), of the default rule set, or the
+ * built-in defaults when no rule set exists yet.
+ */
+export async function resolveRuleSet(db: Kysely<Database>, ruleSetId?: number): Promise<EffectiveParams> {
+  return (await resolveRuleSetAndVersion(db, ruleSetId)).effective;
+}
+
+/** The rule set's parameters and the current data version in one round trip (tiles ask both per request). */
+export async function resolveRuleSetAndVersion(db: Kysely<Database>, ruleSetId?: number): Promise<{ effective: EffectiveParams; dataVersion: number }> {
+  const { rows } = await sql<{ data_version: number; rule_set: RuleSetRow | null }>`
+    SELECT d.data_version,
+           (SELECT json_build_object('id', r.id, 'name', r.name, 'version', r.version, 'is_default', r.is_default, 'params', r.params)
+            FROM rule_set AS r
+            WHERE ${ruleSetId === undefined ? sql`r.is_default` : sql`r.id = ${ruleSetId}`}
+            LIMIT 1) AS rule_set
+    FROM data_state AS d
+    WHERE d.id = 1`.execute(db);
+  const row = rows[0];
+  return { effective: effectiveFrom(row?.rule_set ?? undefined, ruleSetId), dataVersion: Number(row?.data_version ?? 0) };
 }
 
 interface Caches {
@@ -108,8 +128,13 @@ export function resultKey(params: AccessParams, ctx: EvaluationContext, dataVers
 }
 
 /** The access result for a context and parameters, computed once per key. */
-export async function accessResult(db: Kysely<Database>, params: AccessParams, ctx: EvaluationContext = baselineContext(db)): Promise<AccessResult> {
-  const dataVersion = await readDataVersion(db);
+export async function accessResult(
+  db: Kysely<Database>,
+  params: AccessParams,
+  ctx: EvaluationContext = baselineContext(db),
+  knownDataVersion?: number,
+): Promise<AccessResult> {
+  const dataVersion = knownDataVersion ?? (await readDataVersion(db));
   const caches = cachesFor(db);
   const key = resultKey(params, ctx, dataVersion);
   return caches.results.get(key, async () => {
@@ -124,8 +149,8 @@ export async function accessResult(db: Kysely<Database>, params: AccessParams, c
 }
 
 /** The baseline's units and cells for the current data version (shared with access results). */
-export async function baselineInputs(db: Kysely<Database>): Promise<{ units: UnitTable; cells: CellSet; dataVersion: number }> {
-  const dataVersion = await readDataVersion(db);
+export async function baselineInputs(db: Kysely<Database>, knownDataVersion?: number): Promise<{ units: UnitTable; cells: CellSet; dataVersion: number }> {
+  const dataVersion = knownDataVersion ?? (await readDataVersion(db));
   const ctx = baselineContext(db);
   const inputs = await cachesFor(db).inputs.get(inputKey(ctx, dataVersion), async () => {
     const units = await loadUnits(ctx);

@@ -8,7 +8,7 @@ import { invalidParameter } from '../errors.ts';
 import { baselineContext } from '../engine/context.ts';
 import { PromiseCache } from '../access/cache.ts';
 import { readDataVersion } from '../access/inputs.ts';
-import { accessResult, baselineInputs, resolveRuleSet } from '../access/service.ts';
+import { accessResult, baselineInputs, resolveRuleSetAndVersion } from '../access/service.ts';
 import { classOf } from '../access/views.ts';
 import { encodeTile, type TileLayer } from './encode.ts';
 import { accessLayer, cellsLayer, DETAIL_ZOOM, facilitiesLayer, LAYER_INFO, LAYER_NAMES, unitsLayer, type LayerName } from './layers.ts';
@@ -119,8 +119,9 @@ const tileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       let key: string;
       let make: () => TileLayer[];
       if (layer === 'access') {
-        const effective = await resolveRuleSet(app.db, request.query.ruleSet);
-        const result = await accessResult(app.db, effective.params, baselineContext(app.db));
+        // One round trip for the rule set and the data version; a cached tile needs nothing else.
+        const { effective, dataVersion } = await resolveRuleSetAndVersion(app.db, request.query.ruleSet);
+        const result = await accessResult(app.db, effective.params, baselineContext(app.db), dataVersion);
         const wanted = request.query.class ?? result.params.circleClass;
         const cls = classOf(result, wanted);
         if (!cls) {
@@ -131,8 +132,9 @@ const tileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         make = () => [accessLayer(tile, result, cls)];
       } else if (layer === 'cells') {
         // Low zooms bin the cells the access engine holds in memory for this data version.
-        const inputs = tile.z < DETAIL_ZOOM ? await baselineInputs(app.db) : null;
-        key = `${layer}/d${inputs?.dataVersion ?? (await readDataVersion(app.db))}`;
+        const dataVersion = await readDataVersion(app.db);
+        const inputs = tile.z < DETAIL_ZOOM ? await baselineInputs(app.db, dataVersion) : null;
+        key = `${layer}/d${dataVersion}`;
         make = () => [cellsLayer(tile, inputs?.cells ?? null)];
       } else {
         key = `${layer}/d${await readDataVersion(app.db)}`;
