@@ -28,7 +28,7 @@ import { accessResult, envelopeOf, resolveRuleSet, resolveRuleSetAndVersion } fr
 import { CIRCLE_CITATIONS } from './circle.ts';
 import {
   catchmentFeatures,
-  cellRows,
+  cellsInBbox,
   circleRow,
   circleRows,
   classOf,
@@ -276,7 +276,7 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { result, envelope } = await load(q.ruleSet);
       const cls = classFor(result, q.class);
       const limit = q.limit ?? 1000;
-      const rows = cellRows(result, cls, bbox, limit);
+      const rows = cellsInBbox(result, bbox, limit);
       const truncated = rows.length > limit;
       const { cells, facilities, units } = result;
       const r = (v: number, d: number) => (Number.isNaN(v) ? null : Math.round(v * 10 ** d) / 10 ** d);

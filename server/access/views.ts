@@ -102,7 +102,7 @@ export interface VillageOutOfReach {
   gap: number;
   mobile: number;
   shareCovered: number | null;
-  /** Geodesic metres from the village's farthest-out cell to the nearest facility of the class. */
+  /** 90 % of the village's people live within this many geodesic metres of a facility of the class. */
   p90DistanceM: number | null;
 }
 
@@ -422,8 +422,8 @@ export async function catchmentFeatures(
   });
 }
 
-/** Cell-level results in a bbox (inspection: why is this place a gap?). */
-export function cellRows(result: AccessResult, cls: ClassAccess, bbox: Bbox, limit: number) {
+/** Indexes of the cells in a bbox, at most limit + 1 (the caller reports truncation). */
+export function cellsInBbox(result: AccessResult, bbox: Bbox, limit: number): number[] {
   const { cells } = result;
   const rows: number[] = [];
   for (let i = 0; i < cells.count && rows.length < limit + 1; i++) {
