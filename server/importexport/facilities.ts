@@ -288,13 +288,11 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
     inferred = await inferStagedUnits(ctx.trx, STAGE);
   }
   const placements = await checkStagedPlacements(ctx.trx, STAGE);
-  const { rows: units } = await sql<{ ord: number; unit_code: string | null }>`SELECT ord, unit_code FROM ${sql.table(STAGE)}`.execute(ctx.trx);
-  const unitByRow = new Map(units.map((u) => [u.ord, u.unit_code]));
   const samples: ShiftSample[] = [];
   for (const r of staged) {
     const placement = placements.get(r.row);
     if (!placement) continue;
-    const unitCode = unitByRow.get(r.row) ?? null;
+    const unitCode = placement.unitCode;
     reportPlacement(ctx.problems, r.row, r.point!, unitCode, placement, { lon: mapping.header.lon ?? '经度', lat: mapping.header.lat ?? '纬度', unit: mapping.header.unit_code ?? '所在区划代码' });
     if (placement.unitLon !== null && placement.unitLat !== null) {
       samples.push({ row: r.row, lon: r.point![0], lat: r.point![1], unitLon: placement.unitLon, unitLat: placement.unitLat });

@@ -31,6 +31,8 @@ export interface PlacementInput {
 
 export interface Placement {
   ord: number;
+  /** The unit code the point was checked with (given, or inferred before). */
+  unitCode: string | null;
   /** 'unknown' when the database has no region boundary. */
   region: Containment | 'unknown';
   unitFound: boolean;
@@ -51,6 +53,7 @@ export interface Placement {
 
 interface Row {
   ord: number;
+  unit_code: string | null;
   region: Placement['region'];
   unit_found: boolean;
   unit_level: Level | null;
@@ -94,16 +97,22 @@ export async function checkPlacements(
 /**
  * The same checks for points already staged in a table (columns ord, lon, lat,
  * unit_code): no second transfer of the rows, one statement for the whole file.
+ * Only rows with something to report come back (outside the region, unit
+ * missing or unknown, outside the unit's banner), plus about `samples` others
+ * for the coordinate-shift detector: an absent row is fine.
  */
-export async function checkStagedPlacements(db: Kysely<Database>, table: string, options: { settle?: boolean } = {}): Promise<Map<number, Placement>> {
+export async function checkStagedPlacements(db: Kysely<Database>, table: string, options: { samples?: number } = {}): Promise<Map<number, Placement>> {
+  const { rows: count } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db);
+  const every = Math.max(1, Math.floor(count[0]!.n / (options.samples ?? 5000)));
   const source = sql`SELECT ord, unit_code, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS g FROM ${sql.table(table)} WHERE lon IS NOT NULL ORDER BY unit_code, lon`;
-  const rows = await placementRows(db, source, false, options.settle === true);
+  const rows = await placementRows(db, source, false, false, every);
   return new Map(rows.map((r) => [r.ord, toPlacement(r)]));
 }
 
 function toPlacement(r: Row): Placement {
   return {
     ord: r.ord,
+    unitCode: r.unit_code,
     region: r.region,
     unitFound: r.unit_found,
     unitLevel: r.unit_level,
@@ -119,14 +128,14 @@ function toPlacement(r: Row): Placement {
   };
 }
 
-async function placementRows(db: Kysely<Database>, source: RawBuilder<unknown>, exact: boolean, settle: boolean): Promise<Row[]> {
-  const { rows } = await sql<Row>`
+async function placementRows(db: Kysely<Database>, source: RawBuilder<unknown>, exact: boolean, settle: boolean, sampleEvery?: number): Promise<Row[]> {
+  const query = sql<Row>`
       WITH p AS (${source}),
       region AS MATERIALIZED (SELECT boundary FROM admin_unit WHERE code = ${REGION_CODE} AND boundary IS NOT NULL),
       region_near AS MATERIALIZED (
         SELECT ST_Buffer(ST_SimplifyPreserveTopology(boundary, ${REGION_SIMPLIFY_DEG}::float8), ${PLACEMENT_TOLERANCE_DEG}::float8) AS g FROM region
       )
-      SELECT p.ord,
+      SELECT p.ord, p.unit_code,
         CASE WHEN r.boundary IS NULL THEN 'unknown'
              WHEN ST_Intersects(r.boundary, p.g) THEN 'in'
              WHEN ${exact} AND ST_DWithin(r.boundary, p.g, ${PLACEMENT_TOLERANCE_DEG}::float8) THEN 'near'
@@ -164,7 +173,11 @@ async function placementRows(db: Kysely<Database>, source: RawBuilder<unknown>, 
           AND v.level = 'village' AND v.point IS NOT NULL
           AND (CASE WHEN inferred.level = 'banner' THEN v.banner_code ELSE v.township_code END) = inferred.code
         ORDER BY v.point <-> p.g LIMIT 1
-      ) settled ON true`.execute(db);
+      ) settled ON true`;
+  if (sampleEvery === undefined) return (await query.execute(db)).rows;
+  const { rows } = await sql<Row>`
+    SELECT * FROM (${query}) q
+    WHERE q.region NOT IN ('in', 'unknown') OR NOT q.unit_found OR q.unit_check = 'out' OR q.ord % ${sampleEvery} = 0`.execute(db);
   return rows;
 }
 

@@ -182,17 +182,16 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
   ctx.mark('stage');
   await inferStagedUnits(ctx.trx, STAGE, { settle: true });
   const placements = await checkStagedPlacements(ctx.trx, STAGE);
-  const { rows: units } = await sql<{ ord: number; unit_code: string | null }>`SELECT ord, unit_code FROM ${sql.table(STAGE)}`.execute(ctx.trx);
-  const unitByRow = new Map(units.map((u) => [u.ord, u.unit_code]));
   const dropped: number[] = [];
   for (const d of drafts) {
+    // Only rows with something to report come back.
     const pl = placements.get(d.ord);
-    const unit = unitByRow.get(d.ord) ?? null;
+    if (!pl) continue;
     if (raster) {
       // A global raster is clipped to the region: cells outside it are skipped, not errors.
-      if (!pl || pl.region === 'out' || unit === null) dropped.push(d.ord);
-    } else if (pl) {
-      reportPlacement(ctx.problems, d.ord, [d.lon, d.lat], d.unit ?? unit, pl, { lon: '经度', lat: '纬度', unit: '所在区划代码' });
+      if (pl.region === 'out' || pl.unitCode === null) dropped.push(d.ord);
+    } else {
+      reportPlacement(ctx.problems, d.ord, [d.lon, d.lat], d.unit ?? pl.unitCode, pl, { lon: '经度', lat: '纬度', unit: '所在区划代码' });
     }
   }
   if (dropped.length > 0) await sql`DELETE FROM ${sql.table(STAGE)} WHERE ord = ANY(${dropped}::int[])`.execute(ctx.trx);
