@@ -390,21 +390,30 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
           SELECT f.code, f.version, ${sql.raw(written.map((c) => `f.${c.field}`).join(', '))},
                  round(ST_X(f.location)::numeric, 6) AS lon, round(ST_Y(f.location)::numeric, 6) AS lat, f.synthetic, f.source
           FROM facility f JOIN ${sql.raw(STAGE)} s ON s.code = f.code WHERE s.changed ORDER BY s.ord LIMIT ${AUDIT_BEFORE_LIMIT}) b`.execute(trx);
-      const set = written.map((c) => (c.notNullDefault ? `${c.field} = COALESCE(s.${c.field}, f.${c.field})` : `${c.field} = s.${c.field}`));
-      set.push('location = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)', 'synthetic = s.synthetic', 'source = s.source', 'version = f.version + 1', 'updated_at = now()');
-      await sql.raw(`UPDATE facility f SET ${set.join(', ')} FROM ${STAGE} s WHERE f.code = s.code AND s.changed`).execute(trx);
+      if (counts.updated > 0) {
+        // unit_code is set in its own statement, only where it differs: naming it in an
+        // UPDATE fires the ancestor trigger for every row, changed unit or not.
+        const set = written
+          .filter((c) => c.field !== 'unit_code')
+          .map((c) => (c.notNullDefault ? `${c.field} = COALESCE(s.${c.field}, f.${c.field})` : `${c.field} = s.${c.field}`));
+        set.push('location = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)', 'synthetic = s.synthetic', 'source = s.source', 'version = f.version + 1', 'updated_at = now()');
+        await sql.raw(`UPDATE facility f SET ${set.join(', ')} FROM ${STAGE} s WHERE f.code = s.code AND s.changed`).execute(trx);
+        await sql.raw(`UPDATE facility f SET unit_code = s.unit_code FROM ${STAGE} s WHERE f.code = s.code AND s.changed AND f.unit_code IS DISTINCT FROM s.unit_code`).execute(trx);
+      }
       ctx.mark('update');
-      const insertColumns = ['code', ...written.map((c) => c.field), 'location', 'synthetic', 'source'];
-      const insertValues = [
-        's.code',
-        ...written.map((c) => (c.notNullDefault ? `COALESCE(s.${c.field}, ${c.notNullDefault})` : `s.${c.field}`)),
-        'ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)',
-        's.synthetic',
-        's.source',
-      ];
-      await sql
-        .raw(`INSERT INTO facility (${insertColumns.join(', ')}) SELECT ${insertValues.join(', ')} FROM ${STAGE} s WHERE s.existing_id IS NULL ORDER BY s.ord`)
-        .execute(trx);
+      if (counts.created > 0) {
+        const insertColumns = ['code', ...written.map((c) => c.field), 'location', 'synthetic', 'source'];
+        const insertValues = [
+          's.code',
+          ...written.map((c) => (c.notNullDefault ? `COALESCE(s.${c.field}, ${c.notNullDefault})` : `s.${c.field}`)),
+          'ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)',
+          's.synthetic',
+          's.source',
+        ];
+        await sql
+          .raw(`INSERT INTO facility (${insertColumns.join(', ')}) SELECT ${insertValues.join(', ')} FROM ${STAGE} s WHERE s.existing_id IS NULL ORDER BY s.ord`)
+          .execute(trx);
+      }
       ctx.mark('insert');
       const { rows: changedCodes } = await sql<{ created: string[] | null; updated: string[] | null }>`
         SELECT (array_agg(code ORDER BY ord) FILTER (WHERE existing_id IS NULL))[1:${AUDIT_CODES_LIMIT}] AS created,
