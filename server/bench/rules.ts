@@ -71,7 +71,11 @@ export const rulesBench: Bench = {
       );
     }
 
-    // Where the time goes: each rule alone over the region (sequential, no pool).
+    const timings: { stage: string; ms: number }[] = [];
+    await evaluate(ctx, ruleSet, { timings });
+    b.log(`stages of one region run: ${timings.map((t) => `${t.stage} ${t.ms.toFixed(0)} ms`).join(', ')}`);
+
+    // Where the time goes: each rule alone over the region.
     const perRule: { id: string; ms: number }[] = [];
     const dataVersion = region.last.dataVersion;
     for (const rule of allRules()) {

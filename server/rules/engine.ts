@@ -46,6 +46,8 @@ export interface EvaluateOptions {
   rules?: readonly string[];
   /** The data version the context reflects (read from data_state when omitted). */
   dataVersion?: number;
+  /** Receives the time of each stage (units, aggregate kinds, other kinds, results); the bench prints them. */
+  timings?: { stage: string; ms: number }[];
 }
 
 /** Full unit reference, with the ancestors used for roll-ups. */
@@ -96,6 +98,23 @@ interface RunContext {
   ctx: EvaluationContext;
   ruleSet: RuleSetInput;
   dataVersion: number;
+  /** Shared by every row of the run (results are read-only). */
+  ruleSetRef: RuleResult['ruleSet'];
+  versions: RuleResult['versions'];
+}
+
+function runContext(ctx: EvaluationContext, ruleSet: RuleSetInput, dataVersion: number): RunContext {
+  return {
+    ctx,
+    ruleSet,
+    dataVersion,
+    ruleSetRef: { id: ruleSet.id, version: ruleSet.version },
+    versions: {
+      engine: RULE_ENGINE_VERSION,
+      data: dataVersion,
+      scenario: ctx.scenarioId === null ? null : { id: ctx.scenarioId, version: ctx.scenarioVersion },
+    },
+  };
 }
 
 /** Relative size of a failure (0–1) for ordering and map colouring. */
@@ -126,12 +145,8 @@ function toResult(rule: RuleDefinition, row: EvaluatedRow, run: RunContext): Rul
     citations: rule.citations,
     interpretation: rule.interpretation ?? null,
     comparesWith: rule.comparesWith ?? null,
-    ruleSet: { id: run.ruleSet.id, version: run.ruleSet.version },
-    versions: {
-      engine: RULE_ENGINE_VERSION,
-      data: run.dataVersion,
-      scenario: run.ctx.scenarioId === null ? null : { id: run.ctx.scenarioId, version: run.ctx.scenarioVersion },
-    },
+    ruleSet: run.ruleSetRef,
+    versions: run.versions,
   };
 }
 
@@ -156,7 +171,20 @@ async function withEvaluationSettings<T>(ctx: EvaluationContext, fn: (ctx: Evalu
 }
 
 /** Evaluate rules (grouped by kind: one statement per kind where the kind batches). */
-async function runRules(ctx: EvaluationContext, rules: readonly RuleDefinition[], ruleSet: RuleSetInput, scope: ResolvedScope, dataVersion: number): Promise<RuleResult[]> {
+async function runRules(
+  ctx: EvaluationContext,
+  rules: readonly RuleDefinition[],
+  ruleSet: RuleSetInput,
+  scope: ResolvedScope,
+  dataVersion: number,
+  timings?: { stage: string; ms: number }[],
+): Promise<RuleResult[]> {
+  let clock = performance.now();
+  const lap = (stage: string) => {
+    const now = performance.now();
+    timings?.push({ stage, ms: now - clock });
+    clock = now;
+  };
   const planned = rules.flatMap((rule) => {
     const target = selectTarget(rule, ruleSet.targetYear);
     const levels = rule.levels.filter((l) => levelInScope(l, scope.root.level));
@@ -164,14 +192,17 @@ async function runRules(ctx: EvaluationContext, rules: readonly RuleDefinition[]
   });
   if (planned.length === 0) return [];
   const units = await loadUnits(ctx, scope, levelsDownTo(planned.flatMap((p) => p.levels), scope.root.level));
+  lap('units');
   const inputOf = (p: (typeof planned)[number]) => ({ ctx, rule: p.rule, target: p.target, params: ruleSet.params, scope, levels: p.levels, units });
   const results: RuleResult[] = [];
+  const run = runContext(ctx, ruleSet, dataVersion);
   const collect = (rule: RuleDefinition, rows: readonly EvaluatedRow[]) => {
-    for (const row of rows) results.push(toResult(rule, row, { ctx, ruleSet, dataVersion }));
+    for (const row of rows) results.push(toResult(rule, row, run));
   };
   // Aggregate kinds together: one statement per level for all of them.
   const batched = planned.filter((p) => evaluatorFor(p.rule.kind).batch);
   const batchRows = await runBatches(batched.map((p) => ({ input: inputOf(p), kind: evaluatorFor(p.rule.kind).batch! })));
+  lap(`aggregate kinds (${batched.length} rules)`);
   batched.forEach((p, i) => collect(p.rule, batchRows[i] ?? []));
   // Other kinds: all rules of a kind together where the kind can.
   const byKind = new Map<string, typeof planned>();
@@ -180,8 +211,10 @@ async function runRules(ctx: EvaluationContext, rules: readonly RuleDefinition[]
     const evaluator = evaluatorFor(kind);
     const inputs = group.map(inputOf);
     const rows = evaluator.evaluateMany ? await evaluator.evaluateMany(inputs) : await Promise.all(inputs.map((input) => evaluator.evaluate(input)));
+    lap(`${kind} (${group.length} rules)`);
     group.forEach((p, i) => collect(p.rule, rows[i] ?? []));
   }
+  lap('result rows');
   return results;
 }
 
@@ -235,11 +268,13 @@ export async function evaluate(ctx: EvaluationContext, ruleSet: RuleSetInput, op
     toRun.push(rule);
   }
   const { evaluated, synthetic } = await withEvaluationSettings(ctx, async (c) => ({
-    evaluated: await runRules(c, toRun, ruleSet, scope, dataVersion),
+    evaluated: await runRules(c, toRun, ruleSet, scope, dataVersion, options.timings),
     synthetic: await anySynthetic(c, scope),
   }));
   const order = new Map(allRules().map((r, i) => [r.id, i]));
+  const sortStart = performance.now();
   const results = evaluated.sort(compareResults(order));
+  options.timings?.push({ stage: 'sort', ms: performance.now() - sortStart });
   return {
     ruleSet: { id: ruleSet.id, version: ruleSet.version, name: ruleSet.name, isDefault: ruleSet.isDefault, targetYear: ruleSet.targetYear },
     scenario: ctx.scenarioId === null ? null : { id: ctx.scenarioId, version: ctx.scenarioVersion },

@@ -38,7 +38,23 @@ export function resultTarget(t: TargetByYear, text: Bilingual): ResultTarget {
   return { year: t.year, min: t.min ?? null, max: t.max ?? null, text };
 }
 
-export const EMPTY_LIST: CappedList = { count: 0, items: [] };
+/** No notes: one shared, frozen array (results are read-only). */
+export const NO_NOTES: Bilingual[] = Object.freeze([]) as unknown as Bilingual[];
+
+const memo = new WeakMap<object, Map<string, unknown>>();
+/**
+ * A value that depends only on a rule (and a key such as its target year):
+ * built once and shared by all its result rows (results are read-only), which
+ * keeps tens of thousands of identical target objects out of every evaluation.
+ */
+export function perRule<T>(rule: object, key: string, build: () => T): T {
+  let byKey = memo.get(rule);
+  if (!byKey) memo.set(rule, (byKey = new Map()));
+  if (!byKey.has(key)) byKey.set(key, build());
+  return byKey.get(key) as T;
+}
+
+export const EMPTY_LIST: CappedList = Object.freeze({ count: 0, items: Object.freeze([]) as unknown as ItemRef[] });
 
 interface RawItem {
   id: number | string;
@@ -49,6 +65,7 @@ interface RawItem {
 
 /** A capped list from SQL items (already capped) and the true count. */
 export function listOf(items: RawItem[] | null | undefined, count: number, role: string): CappedList {
+  if (Number(count) === 0 && (!items || items.length === 0)) return EMPTY_LIST;
   const list: ItemRef[] = (items ?? []).map((i) => ({
     id: i.id,
     code: i.code,
@@ -61,6 +78,9 @@ export function listOf(items: RawItem[] | null | undefined, count: number, role:
 
 /** Concatenate capped lists (counts add up; items keep their roles). */
 export function mergeLists(...lists: CappedList[]): CappedList {
+  const nonEmpty = lists.filter((l) => l.count > 0 || l.items.length > 0);
+  if (nonEmpty.length === 0) return EMPTY_LIST;
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
   return { count: lists.reduce((n, l) => n + l.count, 0), items: lists.flatMap((l) => l.items) };
 }
 

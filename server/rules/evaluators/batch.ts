@@ -16,13 +16,15 @@ import type { EvaluationContext } from '../../engine/context.ts';
 import type { Level } from '../../domain/taxonomy.ts';
 import type { RuleParams } from '../params.ts';
 import { col, inJurisdiction, ITEM_CAP, LEVEL_DEPTH, REGION_CODE, statusCondition, type ResolvedScope, type Sql } from '../sql.ts';
-import type { Jurisdiction } from '../types.ts';
+import type { Jurisdiction, ResultUnit } from '../types.ts';
 import type { EvaluatedRow, EvaluatorInput } from '../registry.ts';
-import type { UnitColumns } from './common.ts';
+import { unitRef, type UnitColumns } from './common.ts';
 
 export interface UnitRow extends UnitColumns {
   children: number | null;
   has_point: boolean;
+  /** The result unit, shared by every result row of this unit. */
+  ref?: ResultUnit;
 }
 
 /** Units in scope, by code and by level. */
@@ -59,6 +61,7 @@ export async function loadUnits(ctx: EvaluationContext, scope: ResolvedScope, le
   const byCode = new Map<string, UnitRow>();
   const byLevel = new Map<Level, UnitRow[]>();
   for (const row of rows) {
+    row.ref = unitRef(row);
     byCode.set(row.unit_code, row);
     const list = byLevel.get(row.unit_level) ?? [];
     list.push(row);
@@ -160,8 +163,19 @@ export function itemsWhere(where: Sql, options: { value?: Sql; order?: Sql } = {
   return sql`COALESCE(array_to_json((${agg} FILTER (WHERE ${where}))[1:${sql.lit(ITEM_CAP)}]), '[]'::json)`;
 }
 
-/** Column name of a rule's measure in the batch (p = the rule's prefix). */
-export const name = (prefix: string, field: string) => `${prefix}${field}`;
+const NAMES = new Map<string, Map<string, string>>();
+/**
+ * Column name of a rule's measure in the batch (p = the rule's prefix). Cached:
+ * judges look up tens of thousands of rows, and a freshly concatenated key
+ * would have to be hashed and internalised on every lookup.
+ */
+export function name(prefix: string, field: string): string {
+  let byField = NAMES.get(prefix);
+  if (!byField) NAMES.set(prefix, (byField = new Map()));
+  let key = byField.get(field);
+  if (key === undefined) byField.set(field, (key = `${prefix}${field}`));
+  return key;
+}
 export const ref = (prefix: string, field: string) => sql.ref(`x.${prefix}${field}`);
 
 /** Read a number from an aggregate row (counts are int8 → numbers; missing group → 0). */
@@ -175,9 +189,13 @@ export function list(row: Record<string, unknown> | undefined, field: string): {
   return Array.isArray(v) ? (v as { id: number; code: string; name: string; value?: number | null }[]) : [];
 }
 
-/** Every level from the top down to the deepest one asked for (orphans report to ancestors). */
+/**
+ * Every level from the scope's root down to the deepest one asked for, and at
+ * least down to banners (league and region figures are added up from banners;
+ * orphans report to ancestors).
+ */
 export function levelsDownTo(levels: readonly Level[], root: Level): Level[] {
-  const deepest = Math.max(...levels.map((l) => LEVEL_DEPTH[l]));
+  const deepest = Math.max(LEVEL_DEPTH.banner, ...levels.map((l) => LEVEL_DEPTH[l]));
   return (['region', 'league', 'banner', 'township', 'village'] as Level[]).filter((l) => LEVEL_DEPTH[l] >= LEVEL_DEPTH[root] && LEVEL_DEPTH[l] <= deepest);
 }
 
@@ -196,18 +214,22 @@ export interface BatchEntry {
   kind: BatchKind<unknown>;
 }
 
-const levelsOf = (entries: BatchEntry[]) => [...new Set(entries.flatMap((e) => e.input.levels))].sort((a, b) => LEVEL_DEPTH[a] - LEVEL_DEPTH[b]);
+/** Every level the entries need units of: their own levels and the base levels they are computed at. */
+function levelsOf(entries: BatchEntry[], root: Level): Level[] {
+  const all = entries.flatMap((e) => [...e.input.levels, levelInScopeOrRoot(baseLevel(e.input.levels), root)]);
+  return [...new Set(all)].sort((a, b) => LEVEL_DEPTH[a] - LEVEL_DEPTH[b]);
+}
 
-/** The statements of a batch, one per level (for snapshots). */
+/** The statements of a batch, one per base level (for snapshots). */
 export function compileBatches(entries: BatchEntry[]): RawBuilder<Record<string, unknown>> {
   const { ctx, params, scope } = entries[0]!.input;
-  const parts = levelsOf(entries).map((level) => {
-    const measures = entries.flatMap((e, i) => (e.input.levels.includes(level) ? [e.kind.measure(e.input, `r${i}_`)] : []));
-    return sql`-- level ${sql.lit(level)}
-${compileAggregates(ctx, params.rules, scope, level, measures)}`;
+  const baseOf = (e: BatchEntry) => levelInScopeOrRoot(baseLevel(e.input.levels), scope.root.level);
+  const bases = [...new Set(entries.map(baseOf))].sort((a, b) => LEVEL_DEPTH[a] - LEVEL_DEPTH[b]);
+  const parts = bases.map((level) => {
+    const measures = entries.flatMap((e, i) => (baseOf(e) === level ? [e.kind.measure(e.input, `r${i}_`)] : []));
+    return sql`-- level ${sql.lit(level)}\n${compileAggregates(ctx, params.rules, scope, level, measures)}`;
   });
-  return sql<Record<string, unknown>>`${sql.join(parts, sql`;
-`)}`;
+  return sql<Record<string, unknown>>`${sql.join(parts, sql`;\n`)}`;
 }
 
 export function compileBatch<S>(inputs: EvaluatorInput<S>[], kind: BatchKind<S>): RawBuilder<Record<string, unknown>> {
@@ -215,36 +237,97 @@ export function compileBatch<S>(inputs: EvaluatorInput<S>[], kind: BatchKind<S>)
 }
 
 /**
- * Run batched rules of any batchable kinds together: per level one aggregate
- * statement for all of them (plus the units, unless given), then each rule
- * judged at each unit. Results in the order of `entries`.
+ * The level a rule's aggregates are computed at: its deepest level, but never
+ * above banners — league and region figures are sums of their banners' (counts
+ * and sums add up; capped item lists merge), so they need no scan of their own.
+ */
+function baseLevel(levels: readonly Level[]): Level {
+  const deepest = levels.reduce((a, b) => (LEVEL_DEPTH[b] > LEVEL_DEPTH[a] ? b : a));
+  return LEVEL_DEPTH[deepest] < LEVEL_DEPTH.banner ? 'banner' : deepest;
+}
+
+type Item = { id: number; value?: number | null };
+
+/** Merge capped, ordered item lists: the first ITEM_CAP of the union are among each list's first ITEM_CAP. */
+function mergeItems(a: Item[], b: Item[]): Item[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const byValue = a[0]!.value !== undefined || b[0]!.value !== undefined;
+  return [...a, ...b]
+    .sort((x, y) => (byValue ? Number(x.value ?? Infinity) - Number(y.value ?? Infinity) : 0) || x.id - y.id)
+    .slice(0, ITEM_CAP);
+}
+
+/** Aggregates of the units of `target` level, added up from rows keyed by units of a deeper level. */
+function rollUp(rows: Map<string, Record<string, unknown>>, units: UnitIndex, target: Level): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const [code, row] of rows) {
+    const unit = units.byCode.get(code);
+    const key =
+      target === 'region'
+        ? REGION_CODE
+        : target === 'league'
+          ? (unit?.league_code ?? (unit?.unit_level === 'league' ? code : null))
+          : target === 'banner'
+            ? (unit?.banner_code ?? null)
+            : null;
+    if (key === null) continue;
+    const acc = out.get(key);
+    if (!acc) {
+      out.set(key, { ...row, unit_code: key });
+      continue;
+    }
+    for (const [field, value] of Object.entries(row)) {
+      if (field === 'unit_code') continue;
+      if (Array.isArray(value)) acc[field] = mergeItems((acc[field] as Item[]) ?? [], value as Item[]);
+      else if (value !== null && value !== undefined) acc[field] = Number(acc[field] ?? 0) + Number(value);
+    }
+  }
+  return out;
+}
+
+/**
+ * Run batched rules of any batchable kinds together: one aggregate statement
+ * per base level (banner, township, village) for all of them, higher levels
+ * added up in memory, then each rule judged at each unit. Results in the
+ * order of `entries`.
  */
 export async function runBatches(entries: BatchEntry[]): Promise<EvaluatedRow[][]> {
   if (entries.length === 0) return [];
   const { ctx, params, scope } = entries[0]!.input;
-  const levels = levelsOf(entries);
-  const units = entries[0]!.input.units ?? (await loadUnits(ctx, scope, levelsDownTo(levels, scope.root.level)));
+  const units = entries[0]!.input.units ?? (await loadUnits(ctx, scope, levelsDownTo(levelsOf(entries, scope.root.level), scope.root.level)));
   const out: EvaluatedRow[][] = entries.map(() => []);
-  for (const level of levels) {
-    const members = entries.flatMap((e, i) => (e.input.levels.includes(level) ? [{ ...e, i, prefix: `r${i}_` }] : []));
-    const aggregates = await aggregateFacilities(ctx, params.rules, scope, level, members.map((m) => m.kind.measure(m.input, m.prefix)));
-    const unitsAtLevel = units.byLevel.get(level) ?? [];
+  const planned = entries.map((e, i) => ({ ...e, i, prefix: `r${i}_`, base: levelInScopeOrRoot(baseLevel(e.input.levels), scope.root.level) }));
+  const bases = [...new Set(planned.map((p) => p.base))];
+  for (const base of bases) {
+    const members = planned.filter((p) => p.base === base);
+    const aggregates = await aggregateFacilities(ctx, params.rules, scope, base, members.map((m) => m.kind.measure(m.input, m.prefix)));
+    const byLevel = new Map<Level, Map<string, Record<string, unknown>>>([[base, aggregates]]);
     for (const { input, kind, i, prefix } of members) {
       const rows = out[i]!;
       const jurisdiction = input.rule.jurisdiction;
-      for (const unit of unitsAtLevel) {
-        if (jurisdiction && !unitInJurisdiction(unit, jurisdiction)) continue;
-        rows.push(kind.judge(input, unit, aggregates.get(unit.unit_code), prefix));
-      }
-      if (!kind.reportsOrphans) continue;
-      for (const [code, aggregate] of aggregates) {
-        const unit = units.byCode.get(code);
-        if (!unit || unit.unit_level === level || !unitInJurisdiction(unit, jurisdiction)) continue;
-        if (kind.hasFacilities?.(aggregate, prefix)) rows.push(kind.judge(input, unit, aggregate, prefix));
+      for (const level of input.levels) {
+        if (!byLevel.has(level)) byLevel.set(level, rollUp(aggregates, units, level));
+        const atLevel = byLevel.get(level)!;
+        for (const unit of units.byLevel.get(level) ?? []) {
+          if (jurisdiction && !unitInJurisdiction(unit, jurisdiction)) continue;
+          rows.push(kind.judge(input, unit, atLevel.get(unit.unit_code), prefix));
+        }
+        if (!kind.reportsOrphans || level !== base) continue;
+        for (const [code, aggregate] of aggregates) {
+          const unit = units.byCode.get(code);
+          if (!unit || unit.unit_level === level || !unitInJurisdiction(unit, jurisdiction)) continue;
+          if (kind.hasFacilities?.(aggregate, prefix)) rows.push(kind.judge(input, unit, aggregate, prefix));
+        }
       }
     }
   }
   return out;
+}
+
+/** A base level above the scope's root (a banner rule while evaluating a township) becomes the root's level. */
+function levelInScopeOrRoot(level: Level, root: Level): Level {
+  return LEVEL_DEPTH[level] < LEVEL_DEPTH[root] ? root : level;
 }
 
 export function runBatch<S>(inputs: EvaluatorInput<S>[], kind: BatchKind<S>): Promise<EvaluatedRow[][]> {

@@ -21,7 +21,9 @@ export interface UnitColumns {
   township_code: string | null;
 }
 
-export function unitRef(row: UnitColumns): ResultUnit {
+/** The unit of a result; built once per unit and shared by all its rows (see batch.ts#loadUnits). */
+export function unitRef(row: UnitColumns & { ref?: ResultUnit }): ResultUnit {
+  if (row.ref) return row.ref;
   return {
     code: row.unit_code,
     name: row.unit_name,
@@ -29,6 +31,24 @@ export function unitRef(row: UnitColumns): ResultUnit {
     leagueCode: row.league_code,
     bannerCode: row.banner_code,
     townshipCode: row.township_code,
+  };
+}
+
+/** A plain copy of a unit's columns (fast object shape for the judges' rows). */
+export function unitColumns(u: UnitColumns & { ref?: ResultUnit }): UnitColumns & { ref?: ResultUnit } {
+  return {
+    unit_code: u.unit_code,
+    unit_name: u.unit_name,
+    unit_level: u.unit_level,
+    unit_kind: u.unit_kind,
+    unit_urban: u.unit_urban,
+    parent_kind: u.parent_kind,
+    parent_urban: u.parent_urban,
+    population: u.population,
+    league_code: u.league_code,
+    banner_code: u.banner_code,
+    township_code: u.township_code,
+    ref: u.ref,
   };
 }
 

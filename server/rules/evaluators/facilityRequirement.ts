@@ -15,9 +15,9 @@
 import { sql } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import { filterCondition, requirementCondition, type Sql } from '../sql.ts';
-import { bi, EMPTY_LIST, listOf, mergeLists, resultTarget, UNITS } from '../text.ts';
+import { bi, EMPTY_LIST, listOf, mergeLists, NO_NOTES, perRule, resultTarget, UNITS } from '../text.ts';
 import type { FacilityRequirementSpec, RuleDefinition, TargetByYear } from '../types.ts';
-import { unitRef, type UnitColumns } from './common.ts';
+import { unitColumns, unitRef, type UnitColumns } from './common.ts';
 import { compileBatch, facilityInJurisdiction, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
 
 export interface RequirementRow extends UnitColumns {
@@ -64,7 +64,7 @@ export const requirementBatch: BatchKind<FacilityRequirementSpec> = {
   hasFacilities: (agg, p) => num(agg, name(p, 'passing')) + num(agg, name(p, 'failing')) + num(agg, name(p, 'unknown')) > 0,
   judge(input, unit, agg, p) {
     const row: RequirementRow = {
-      ...unit,
+      ...unitColumns(unit),
       applicable: num(agg, name(p, 'applicable')),
       passing: num(agg, name(p, 'passing')),
       failing: num(agg, name(p, 'failing')),
@@ -90,7 +90,7 @@ export function judgeRequirement(rule: RuleDefinition<string, FacilityRequiremen
     unit: UNITS.facility,
     text: bi(`${passing}/${considered} 所${counted.zh}达到要求`, `${passing} of ${considered} ${counted.en} meet the requirement`),
   };
-  const tgt = resultTarget(target, bi(`所有${counted.zh}达到要求`, `every ${counted.en} meets it`));
+  const tgt = perRule(rule, `target:${target.year}`, () => resultTarget(target, bi(`所有${counted.zh}达到要求`, `every ${counted.en} meets it`)));
   const facilities = mergeLists(listOf(row.fail_items, failing, 'fails'), listOf(row.unknown_items, unknown, 'unknown'));
   const facts = { applicable, passing, failing, unknown };
   const base = { unit: unitRef(row), measured, target: tgt, facts, facilities, villages: EMPTY_LIST };
@@ -103,7 +103,7 @@ export function judgeRequirement(rule: RuleDefinition<string, FacilityRequiremen
         unit: UNITS.facility,
         text: bi(`${failing} 所${counted.zh}${requirement.missing.zh}`, `${failing} ${counted.en}: ${requirement.missing.en}`),
       },
-      notes: unknown > 0 ? [bi(`另有 ${unknown} 所数据不全`, `${unknown} more with incomplete data`)] : [],
+      notes: unknown > 0 ? [bi(`另有 ${unknown} 所数据不全`, `${unknown} more with incomplete data`)] : NO_NOTES,
     };
   }
   if (unknown > 0) {
@@ -112,7 +112,7 @@ export function judgeRequirement(rule: RuleDefinition<string, FacilityRequiremen
   if (considered === 0) {
     return { ...base, status: 'not_applicable', shortfall: null, notes: [bi(`本单位没有${counted.zh}`, `no ${counted.en} in this unit`)] };
   }
-  return { ...base, status: 'pass', shortfall: null, notes: [] };
+  return { ...base, status: 'pass', shortfall: null, notes: NO_NOTES };
 }
 
 export const facilityRequirement: RuleEvaluator<FacilityRequirementSpec> = {

@@ -13,9 +13,9 @@ import { sql } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import type { RuleParams } from '../params.ts';
 import { filterCondition } from '../sql.ts';
-import { bi, EMPTY_LIST, listOf, mergeLists, resultTarget, UNITS } from '../text.ts';
+import { bi, EMPTY_LIST, listOf, mergeLists, NO_NOTES, perRule, resultTarget, UNITS } from '../text.ts';
 import type { PresenceSpec, RuleDefinition, TargetByYear } from '../types.ts';
-import { unitApplicability, unitRef, type UnitColumns } from './common.ts';
+import { unitApplicability, unitColumns, unitRef, type UnitColumns } from './common.ts';
 import { compileBatch, facilityInJurisdiction, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
 
 export interface PresenceRow extends UnitColumns {
@@ -65,7 +65,7 @@ export const presenceBatch: BatchKind<PresenceSpec> = {
   measure: presenceMeasure,
   judge(input, unit, agg, p) {
     const row: PresenceRow = {
-      ...unit,
+      ...unitColumns(unit),
       found: num(agg, name(p, 'found')),
       maybe: num(agg, name(p, 'maybe')),
       items: list(agg, name(p, 'items')),
@@ -91,7 +91,9 @@ export function judgePresence(rule: RuleDefinition<string, PresenceSpec>, row: P
     unit: UNITS.facility,
     text: bi(`${found} 所${counted.zh}`, `${found} ${counted.en}`),
   };
-  const tgt = resultTarget({ ...target, min: spec.min }, bi(`≥ ${spec.min} 所${counted.zh}`, `≥ ${spec.min} ${counted.en}`));
+  const tgt = perRule(rule, `target:${target.year}:${params.psychWardCountsAsClinic}`, () =>
+    resultTarget({ ...target, min: spec.min }, bi(`≥ ${spec.min} 所${counted.zh}`, `≥ ${spec.min} ${counted.en}`)),
+  );
   const facilities = mergeLists(
     listOf(row.items, found, 'counted'),
     listOf(row.maybe_items, maybe, 'unknown'),
@@ -104,7 +106,7 @@ export function judgePresence(rule: RuleDefinition<string, PresenceSpec>, row: P
   if ('unknown' in applicability) return { ...base, status: 'unknown', shortfall: null, notes: [applicability.note] };
   if (!applicability.applicable) return { ...base, status: 'not_applicable', shortfall: null, notes: [applicability.note] };
 
-  if (found >= spec.min) return { ...base, status: 'pass', shortfall: null, notes: [] };
+  if (found >= spec.min) return { ...base, status: 'pass', shortfall: null, notes: NO_NOTES };
   if (spec.fallback && fallbackFound >= 1) {
     return {
       ...base,
@@ -130,7 +132,7 @@ export function judgePresence(rule: RuleDefinition<string, PresenceSpec>, row: P
       unit: UNITS.facility,
       text: bi(`缺 ${missing} 所${counted.zh}`, `short of ${missing} ${counted.en}`),
     },
-    notes: maybe > 0 ? [bi(`另有 ${maybe} 所机构数据不全`, `${maybe} more facilities have incomplete data`)] : [],
+    notes: maybe > 0 ? [bi(`另有 ${maybe} 所机构数据不全`, `${maybe} more facilities have incomplete data`)] : NO_NOTES,
   };
 }
 

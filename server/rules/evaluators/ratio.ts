@@ -16,9 +16,9 @@ import { sql } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import type { RuleParams } from '../params.ts';
 import { amount, filterCondition, type Sql } from '../sql.ts';
-import { bi, EMPTY_LIST, fmt, listOf, mergeLists, resultTarget, round, targetText } from '../text.ts';
+import { bi, EMPTY_LIST, fmt, listOf, mergeLists, NO_NOTES, perRule, resultTarget, round, targetText } from '../text.ts';
 import type { RatioSpec, RuleDefinition, TargetByYear } from '../types.ts';
-import { unitApplicability, unitRef, type UnitColumns } from './common.ts';
+import { unitApplicability, unitColumns, unitRef, type UnitColumns } from './common.ts';
 import { compileBatch, facilityInJurisdiction, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
 
 type Items = { id: number; code: string; name: string; value?: number | null }[] | null;
@@ -75,7 +75,8 @@ export const ratioBatch: BatchKind<RatioSpec> = {
   measure: ratioMeasure,
   judge(input, unit, agg, p) {
     const row: RatioRow = {
-      ...unit,
+      ...unitColumns(unit),
+      children: unit.children,
       amount: num(agg, name(p, 'amount')),
       matched: num(agg, name(p, 'matched')),
       with_value: num(agg, name(p, 'with_value')),
@@ -161,7 +162,7 @@ export function judgeRatio(rule: RuleDefinition<string, RatioSpec>, row: RatioRo
             `${fmt(value, 2)} ${spec.valueUnit.en} (${spec.amountLabel.en} ${fmt(amountNow, 0)} ÷ ${denominatorText.en})`,
           ),
   };
-  const tgt = resultTarget(target, targetText(target, spec.valueUnit));
+  const tgt = perRule(rule, `target:${target.year}`, () => resultTarget(target, targetText(target, spec.valueUnit)));
   const missing = matched - withValue;
   const facilities = mergeLists(listOf(row.missing_items, missing, 'missing_data'), listOf(row.below_items, Number(row.below_count ?? 0), 'below_target'));
   const facts = {
@@ -176,7 +177,7 @@ export function judgeRatio(rule: RuleDefinition<string, RatioSpec>, row: RatioRo
   const notes =
     missing > 0 && withValue > 0
       ? [bi(`${missing} 所机构未填报${spec.amountLabel.zh}（按 0 计）`, `${missing} facilities report no ${spec.amountLabel.en} (counted as 0)`)]
-      : [];
+      : NO_NOTES;
   const base = { unit: unitRef(row), measured, target: tgt, facts, facilities, villages: EMPTY_LIST };
 
   const applicability = unitApplicability(undefined, row, params);

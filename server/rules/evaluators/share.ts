@@ -12,9 +12,9 @@ import { sql } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import { flagColumns } from './facilityRequirement.ts';
 import { compileBatch, itemsWhere, list, name, num, ref, runBatch, type BatchKind, type Measure } from './batch.ts';
-import { bi, EMPTY_LIST, fmt, listOf, mergeLists, resultTarget, round, UNITS } from '../text.ts';
+import { bi, EMPTY_LIST, fmt, listOf, mergeLists, NO_NOTES, perRule, resultTarget, round, UNITS } from '../text.ts';
 import type { RuleDefinition, ShareSpec, TargetByYear } from '../types.ts';
-import { unitApplicability, unitRef, type UnitColumns } from './common.ts';
+import { unitApplicability, unitColumns, unitRef, type UnitColumns } from './common.ts';
 import type { RuleParams } from '../params.ts';
 
 export interface ShareRow extends UnitColumns {
@@ -48,7 +48,7 @@ export const shareBatch: BatchKind<ShareSpec> = {
   measure: shareMeasure,
   judge(input, unit, agg, p) {
     const row: ShareRow = {
-      ...unit,
+      ...unitColumns(unit),
       members_passing: num(agg, name(p, 'members_passing')),
       failing: num(agg, name(p, 'failing')),
       undecided: num(agg, name(p, 'undecided')),
@@ -82,7 +82,7 @@ export function judgeShare(rule: RuleDefinition<string, ShareSpec>, row: ShareRo
         ? bi(`没有可判断的${counted.zh}`, `no ${counted.en} with known data`)
         : bi(`${p}/${known} 所${counted.zh}达到要求（${fmt(share, 1)}%）`, `${p} of ${known} ${counted.en} meet it (${fmt(share, 1)}%)`),
   };
-  const tgt = resultTarget({ ...target, min: percent }, bi(`≥ ${percent}% 的${counted.zh}`, `≥ ${percent}% of ${counted.en}`));
+  const tgt = perRule(rule, `target:${target.year}`, () => resultTarget({ ...target, min: percent }, bi(`≥ ${percent}% 的${counted.zh}`, `≥ ${percent}% of ${counted.en}`)));
   const facilities = mergeLists(listOf(row.fail_items, f, 'fails'), listOf(row.unknown_items, u, 'unknown'));
   const facts = { membersPassing: p, failing: f, undecided: u, percentRequired: percent, lowerBound: n > 0 ? round((100 * p) / n, 2) : null, upperBound: n > 0 ? round((100 * (p + u)) / n, 2) : null };
   const base = { unit: unitRef(row), measured, target: tgt, facts, facilities, villages: EMPTY_LIST };
@@ -93,7 +93,7 @@ export function judgeShare(rule: RuleDefinition<string, ShareSpec>, row: ShareRo
     return { ...base, status: 'not_applicable', shortfall: null, notes: [note] };
   }
   if (n === 0) return { ...base, status: 'not_applicable', shortfall: null, notes: [bi(`本单位没有${counted.zh}`, `no ${counted.en} in this unit`)] };
-  if (100 * p >= percent * n) return { ...base, status: 'pass', shortfall: null, notes: [] };
+  if (100 * p >= percent * n) return { ...base, status: 'pass', shortfall: null, notes: NO_NOTES };
   if (100 * (p + u) >= percent * n) {
     return { ...base, status: 'unknown', shortfall: null, notes: [bi(`${u} 所数据不全，达标与否取决于这些机构`, `${u} facilities with incomplete data decide the outcome`)] };
   }
@@ -110,7 +110,7 @@ export function judgeShare(rule: RuleDefinition<string, ShareSpec>, row: ShareRo
         `${short} more ${counted.en} must ${rule.spec.goal.en} to reach ${percent}% (now ${f} with ${requirement.missing.en})`,
       ),
     },
-    notes: u > 0 ? [bi(`另有 ${u} 所数据不全（已按达标计算缺口）`, `${u} more with incomplete data (counted as meeting it in the shortfall)`)] : [],
+    notes: u > 0 ? [bi(`另有 ${u} 所数据不全（已按达标计算缺口）`, `${u} more with incomplete data (counted as meeting it in the shortfall)`)] : NO_NOTES,
   };
 }
 

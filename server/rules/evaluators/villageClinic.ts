@@ -17,9 +17,9 @@ import { sql, type RawBuilder } from 'kysely';
 import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts';
 import type { RuleParams } from '../params.ts';
 import { facilityInScope, ITEM_CAP, statusCondition, type Sql } from '../sql.ts';
-import { bi, fmt, listOf, mergeLists, resultTarget, UNITS } from '../text.ts';
+import { bi, fmt, listOf, mergeLists, NO_NOTES, perRule, resultTarget, UNITS } from '../text.ts';
 import type { CappedList, RuleDefinition, TargetByYear, VillageClinicSpec } from '../types.ts';
-import { isCommunity, unitRef, type UnitColumns } from './common.ts';
+import { isCommunity, unitColumns, unitRef, type UnitColumns } from './common.ts';
 import { loadUnits, unitInJurisdiction } from './batch.ts';
 
 type Items = { id: number; code: string; name: string; value?: number | null }[] | null;
@@ -64,7 +64,11 @@ export function compileClinics(input: EvaluatorInput<VillageClinicSpec>, village
   const { ctx, scope } = input;
   const wholeRegion = scope.root.level === 'region' && !scope.units;
   const inSubtree = facilityInScope(scope, 'village', 'f');
-  const listsOneOf = wholeRegion ? sql`TRUE` : sql`f.villages_served && ${[...villages]}::text[]`;
+  // Most clinics list no partner (cardinality first); `= ANY(constant array)` is a hash
+  // lookup in PostgreSQL, where the array overlap operator would compare every pair.
+  const listsOneOf = wholeRegion
+    ? sql`TRUE`
+    : sql`(cardinality(f.villages_served) > 0 AND EXISTS (SELECT 1 FROM unnest(f.villages_served) AS s(v) WHERE s.v = ANY(${[...villages]}::text[])))`;
   return sql`
     WITH c AS (
       SELECT f.id, f.code, f.name, f.unit_code, f.villages_served, ${inSubtree} AS in_subtree
@@ -145,7 +149,8 @@ async function evaluateVillageClinic(input: EvaluatorInput<VillageClinicSpec>): 
     const l = listed.get(v.unit_code);
     const near = nearest.get(v.unit_code);
     const row: VillageRow = {
-      ...v,
+      ...unitColumns(v),
+      has_point: v.has_point,
       own_count: o?.n ?? null,
       own_items: o?.items ?? null,
       listed_count: l?.n ?? null,
@@ -168,7 +173,9 @@ export function judgeVillageClinic(rule: RuleDefinition<string, VillageClinicSpe
   const listed = params.adjacencyMode !== 'distance_only' ? Number(row.listed_count ?? 0) : 0;
   const near = params.adjacencyMode !== 'listed_only' && row.near_id !== null;
   const pop = row.population === null ? null : Number(row.population);
-  const tgt = resultTarget(target, bi(`本村设卫生室，或服务人口不足 ${below} 人且与邻近行政村联办`, `a clinic of its own, or (under ${below} people) a joint clinic with an adjacent village`));
+  const tgt = perRule(rule, `target:${target.year}`, () =>
+    resultTarget(target, bi(`本村设卫生室，或服务人口不足 ${below} 人且与邻近行政村联办`, `a clinic of its own, or (under ${below} people) a joint clinic with an adjacent village`)),
+  );
   const measured = {
     value: pop,
     unit: UNITS.people,
@@ -205,7 +212,7 @@ export function judgeVillageClinic(rule: RuleDefinition<string, VillageClinicSpe
       notes: [bi('城市社区或街道：原则上设置社区卫生服务站，不再设置嘎查村卫生室（见 s2-street-community-station）', 'urban community or street: community health stations instead of village clinics (see s2-street-community-station)')],
     };
   }
-  if (own > 0) return { ...base, status: 'pass', shortfall: null, facts: facts('own'), notes: [] };
+  if (own > 0) return { ...base, status: 'pass', shortfall: null, facts: facts('own'), notes: NO_NOTES };
 
   const partner = near
     ? bi(`${row.near_name}（${row.near_village_name ?? row.near_village_code}，相距 ${fmt(Number(row.near_distance), 0)} 米）`, `${row.near_name} (${row.near_village_name ?? row.near_village_code}, ${fmt(Number(row.near_distance), 0)} m away)`)
