@@ -62,6 +62,14 @@ describe(`facility import (${engine})`, () => {
     expect(rows[0]).toMatchObject({ action: 'import.facilities', details: { counts: { created: 0, updated: 0, unchanged: 4 } } });
   });
 
+  it('moves a facility to another unit: ancestors follow, version goes up', async () => {
+    const moved = csv([HEADER, ['WNT-V2', '西门外村卫生室', 'village_clinic', WNT.villages[3].code, 119.361, 42.761, null, null, null, null]]);
+    const res = await upload(app, 'facilities', moved, 'move.csv', { mode: 'commit' });
+    expect(res.json().counts, res.body).toMatchObject({ updated: 1 });
+    const row = await db.db.selectFrom('facility').select(['unit_code', 'township_code', 'banner_code', 'version']).where('code', '=', 'WNT-V2').executeTakeFirstOrThrow();
+    expect(row).toEqual({ unit_code: WNT.villages[3].code, township_code: WNT.wudunTaohai.code, banner_code: WNT.banner, version: 2 });
+  });
+
   it('reads a messy Chinese sheet: title rows, synonyms, full-width digits, 1,020, 40张, DMS coordinates, padded codes', async () => {
     const res = await upload(app, 'facilities', MESSY, '翁牛特旗机构名录.csv', { mode: 'commit' });
     expect(res.statusCode, res.body).toBe(200);
