@@ -54,8 +54,8 @@ export const importBench: Bench = {
     const { rows: banners } = await sql<{ code: string; lon: number; lat: number }>`
       SELECT code, ST_X(point) AS lon, ST_Y(point) AS lat FROM admin_unit WHERE level = 'banner' AND point IS NOT NULL AND boundary IS NOT NULL
         AND ST_Contains(boundary, point) ORDER BY code`.execute(ctx.db);
-    const units = villages.length >= 1000 ? villages : banners;
-    const unitKind = villages.length >= 1000 ? 'villages' : 'banners';
+    const units = villages.length >= 100 ? villages : banners;
+    const unitKind = villages.length >= 100 ? 'villages' : 'banners';
     if (units.length === 0) {
       ctx.log('skipped: the database has no banners with seats (run npm run seed first)');
       return;
