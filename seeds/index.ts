@@ -25,7 +25,7 @@ import { writeAudit } from '../server/audit/log.ts';
 import { calibrationTable, type CalibrationRow } from './calibration.ts';
 import { GENERATOR, planFacilities, type FacilityPlan } from './facilities.ts';
 import { CELL_SIZE_M, generateCells, type PopulationCell } from './grid.ts';
-import { GRID_NAME, GRID_PROJ4 } from './geometry.ts';
+import { GRID_NAME } from './geometry.ts';
 import { placeBanner } from './placement.ts';
 import { planPopulation, type UnitPopulation } from './population.ts';
 import { DEFAULT_SEED } from './random.ts';
@@ -171,7 +171,7 @@ export async function seedAll(db: Kysely<Database>, options: SeedOptions = {}): 
     progress(`writing ${report.facilities.toLocaleString('en')} facilities`);
     await upsertFacilities(trx, facilities);
     progress(`writing ${report.cells.toLocaleString('en')} population cells (${GRID_NAME}, 1 km)`);
-    await upsertCells(trx, cells, CELL_SIZE_M, `synthetic: seeds/grid.ts (seed ${seed}); grid ${GRID_NAME} = ${GRID_PROJ4}`);
+    await upsertCells(trx, cells, CELL_SIZE_M, `synthetic: seeds/grid.ts (seed ${seed}); grid ${GRID_NAME} (Albers equal-area, seeds/geometry.ts)`);
     progress('removing rows of an earlier seed that this one did not generate');
     const stale = await deleteStale(trx, chosen, facilities.map((f) => f.code), cells.map((c) => c.key), GENERATOR);
     if (stale.facilities + stale.cells > 0) progress(`removed ${stale.facilities} facilities and ${stale.cells} cells of an earlier seed`);
