@@ -271,6 +271,19 @@ describe(`ratio per population (${engine})`, () => {
     expect(one(results, 'im-nurses-per-1k', LEFT).status).toBe('fail');
   });
 
+  it('re-evaluating given units (scenario reuse) gives the same rows as the full evaluation', async () => {
+    const full = await run('150000', ['im-beds-per-1k', 'im-geriatrics-50pct', 'im-league-p2-lab']);
+    for (const units of [['152900'], [LEFT], [LEFT, '152900', '150000']]) {
+      const partial = (await evaluate(baselineContext(db.db), base, { units, rules: ['im-beds-per-1k', 'im-geriatrics-50pct', 'im-league-p2-lab'] })).results;
+      expect(partial.map((r) => r.unit.code).every((c) => units.includes(c))).toBe(true);
+      for (const r of partial) {
+        const same = one(full, r.ruleId, r.unit.code);
+        expect({ status: r.status, value: r.measured.value, facts: r.facts }).toEqual({ status: same.status, value: same.measured.value, facts: same.facts });
+      }
+      expect(partial.length).toBe(full.filter((r) => units.includes(r.unit.code)).length);
+    }
+  });
+
   it('Aohan Banner’s own targets apply to 150430 only', async () => {
     const results = await run('152900', ['ah-beds-per-1k']);
     expect(results).toHaveLength(0);

@@ -40,8 +40,14 @@ function unitScopeCondition(scope: ResolvedScope): Sql {
   const { code, level } = scope.root;
   if (level === 'village') parts.push(sql`u.code = ${code}`);
   else if (level !== 'region') parts.push(sql`${col('u', ANCESTOR[level]!)} = ${code}`);
-  if (scope.units) parts.push(sql`u.code = ANY(${[...scope.units]}::text[])`);
+  // Leagues and banners are always loaded (few): league and region figures are added up from banners.
+  if (scope.units) parts.push(sql`(u.code = ANY(${[...scope.units]}::text[]) OR u.level IN ('region', 'league', 'banner'))`);
   return parts.length === 0 ? sql`TRUE` : sql`(${sql.join(parts, sql` AND `)})`;
+}
+
+/** Is a unit one the evaluation asked for (all of them unless `scope.units`)? */
+export function unitWanted(scope: ResolvedScope, code: string): boolean {
+  return !scope.units || scope.units.includes(code);
 }
 
 /** One statement: every unit of the given levels in scope, with what the judges need. */
@@ -112,12 +118,20 @@ function reportingKey(level: Level): Sql {
 }
 
 /** Facilities that can count for a unit of `level` in scope. */
-function facilityScope(scope: ResolvedScope, level: Level): Sql {
+/**
+ * Facilities that can count for a unit in scope: in the subtree, and — when the
+ * evaluation is restricted to some units — belonging to one of them at one of
+ * the levels asked for (a league asked for needs all its banners' facilities).
+ */
+function facilityScope(scope: ResolvedScope, levels: readonly Level[]): Sql {
   const parts: Sql[] = [];
   const { code, level: rootLevel } = scope.root;
   if (rootLevel === 'village') parts.push(sql`f.unit_code = ${code}`);
   else if (rootLevel !== 'region') parts.push(sql`${col('f', ANCESTOR[rootLevel]!)} = ${code}`);
-  if (scope.units) parts.push(sql`${reportingKey(level)} = ANY(${[...scope.units]}::text[])`);
+  if (scope.units) {
+    const list = [...scope.units];
+    parts.push(sql`(${sql.join(levels.map((l) => sql`${reportingKey(l)} = ANY(${list}::text[])`), sql` OR `)})`);
+  }
   return parts.length === 0 ? sql`TRUE` : sql`(${sql.join(parts, sql` AND `)})`;
 }
 
@@ -129,7 +143,15 @@ function facilityScope(scope: ResolvedScope, level: Level): Sql {
  * per list (the evaluation transaction disables parallel plans, which keeps
  * that order).
  */
-export function compileAggregates(ctx: EvaluationContext, params: RuleParams, scope: ResolvedScope, level: Level, measures: Measure[]): RawBuilder<Record<string, unknown>> {
+export function compileAggregates(
+  ctx: EvaluationContext,
+  params: RuleParams,
+  scope: ResolvedScope,
+  level: Level,
+  measures: Measure[],
+  /** The levels the results are wanted at (the base level and the ones added up from it). */
+  wanted: readonly Level[] = [level],
+): RawBuilder<Record<string, unknown>> {
   const columns = measures.flatMap((m) => m.columns.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
   const aggregates = measures.flatMap((m) => m.aggregates.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
   const relevant = sql.join(measures.map((m) => sql`(${m.relevant})`), sql` OR `);
@@ -139,7 +161,7 @@ export function compileAggregates(ctx: EvaluationContext, params: RuleParams, sc
       SELECT * FROM (
         SELECT f.id, json_build_object('id', f.id, 'code', f.code, 'name', f.name) AS item, ${reportingKey(level)} AS unit_code, ${sql.join(columns)}
         FROM ${ctx.facilities} AS f
-        WHERE ${statusCondition('f', params)} AND ${facilityScope(scope, level)}
+        WHERE ${statusCondition('f', params)} AND ${facilityScope(scope, wanted)}
       ) AS x
       WHERE ${relevant}
       ORDER BY x.unit_code, x.id
@@ -148,8 +170,15 @@ export function compileAggregates(ctx: EvaluationContext, params: RuleParams, sc
 }
 
 /** Aggregates of one level by unit code. */
-export async function aggregateFacilities(ctx: EvaluationContext, params: RuleParams, scope: ResolvedScope, level: Level, measures: Measure[]): Promise<Map<string, Record<string, unknown>>> {
-  const { rows } = await compileAggregates(ctx, params, scope, level, measures).execute(ctx.db);
+export async function aggregateFacilities(
+  ctx: EvaluationContext,
+  params: RuleParams,
+  scope: ResolvedScope,
+  level: Level,
+  measures: Measure[],
+  wanted: readonly Level[] = [level],
+): Promise<Map<string, Record<string, unknown>>> {
+  const { rows } = await compileAggregates(ctx, params, scope, level, measures, wanted).execute(ctx.db);
   const out = new Map<string, Record<string, unknown>>();
   for (const row of rows) if (row.unit_code !== null) out.set(String(row.unit_code), row);
   return out;
@@ -226,8 +255,10 @@ export function compileBatches(entries: BatchEntry[]): RawBuilder<Record<string,
   const baseOf = (e: BatchEntry) => levelInScopeOrRoot(baseLevel(e.input.levels), scope.root.level);
   const bases = [...new Set(entries.map(baseOf))].sort((a, b) => LEVEL_DEPTH[a] - LEVEL_DEPTH[b]);
   const parts = bases.map((level) => {
+    const members = entries.filter((e) => baseOf(e) === level);
     const measures = entries.flatMap((e, i) => (baseOf(e) === level ? [e.kind.measure(e.input, `r${i}_`)] : []));
-    return sql`-- level ${sql.lit(level)}\n${compileAggregates(ctx, params.rules, scope, level, measures)}`;
+    const wanted = [...new Set(members.flatMap((e) => e.input.levels))];
+    return sql`-- level ${sql.lit(level)}\n${compileAggregates(ctx, params.rules, scope, level, measures, wanted)}`;
   });
   return sql<Record<string, unknown>>`${sql.join(parts, sql`;\n`)}`;
 }
@@ -301,7 +332,8 @@ export async function runBatches(entries: BatchEntry[]): Promise<EvaluatedRow[][
   const bases = [...new Set(planned.map((p) => p.base))];
   for (const base of bases) {
     const members = planned.filter((p) => p.base === base);
-    const aggregates = await aggregateFacilities(ctx, params.rules, scope, base, members.map((m) => m.kind.measure(m.input, m.prefix)));
+    const wanted = [...new Set(members.flatMap((m) => m.input.levels))];
+    const aggregates = await aggregateFacilities(ctx, params.rules, scope, base, members.map((m) => m.kind.measure(m.input, m.prefix)), wanted);
     const byLevel = new Map<Level, Map<string, Record<string, unknown>>>([[base, aggregates]]);
     for (const { input, kind, i, prefix } of members) {
       const rows = out[i]!;
@@ -311,12 +343,13 @@ export async function runBatches(entries: BatchEntry[]): Promise<EvaluatedRow[][
         const atLevel = byLevel.get(level)!;
         for (const unit of units.byLevel.get(level) ?? []) {
           if (jurisdiction && !unitInJurisdiction(unit, jurisdiction)) continue;
+          if (scope.units && !unitWanted(scope, unit.unit_code)) continue;
           rows.push(kind.judge(input, unit, atLevel.get(unit.unit_code), prefix));
         }
         if (!kind.reportsOrphans || level !== base) continue;
         for (const [code, aggregate] of aggregates) {
           const unit = units.byCode.get(code);
-          if (!unit || unit.unit_level === level || !unitInJurisdiction(unit, jurisdiction)) continue;
+          if (!unit || unit.unit_level === level || !unitInJurisdiction(unit, jurisdiction) || !unitWanted(scope, unit.unit_code)) continue;
           if (kind.hasFacilities?.(aggregate, prefix)) rows.push(kind.judge(input, unit, aggregate, prefix));
         }
       }

@@ -20,7 +20,7 @@ import { facilityInScope, ITEM_CAP, statusCondition, type Sql } from '../sql.ts'
 import { bi, fmt, listOf, mergeLists, NO_NOTES, perRule, resultTarget, UNITS } from '../text.ts';
 import type { CappedList, RuleDefinition, TargetByYear, VillageClinicSpec } from '../types.ts';
 import { isCommunity, unitColumns, unitRef, type UnitColumns } from './common.ts';
-import { loadUnits, unitInJurisdiction } from './batch.ts';
+import { loadUnits, unitInJurisdiction, unitWanted } from './batch.ts';
 
 type Items = { id: number; code: string; name: string; value?: number | null }[] | null;
 
@@ -106,7 +106,9 @@ export function compileNearest(input: EvaluatorInput<VillageClinicSpec>, candida
         round(ST_Distance(f.location::geography, v.point::geography)::numeric, 1) AS distance
       FROM ${ctx.facilities} AS f
       LEFT JOIN ${ctx.units} AS nu ON nu.code = f.unit_code
-      WHERE ${clinicCondition(input)} AND f.unit_code <> v.code
+      -- "IS TRUE" keeps the type and status tests off the btree index: the spatial
+      -- prefilter on the GiST index must drive this scan even without statistics.
+      WHERE (${clinicCondition(input)}) IS TRUE AND f.unit_code <> v.code
         AND ST_DWithin(f.location, v.point, ${prefilterDegrees(metres)}::float8)
         AND ST_DWithin(f.location::geography, v.point::geography, ${metres}::float8)
       ORDER BY ST_Distance(f.location::geography, v.point::geography), f.id
@@ -124,7 +126,7 @@ export function compileVillageClinic(inputs: EvaluatorInput<VillageClinicSpec>[]
 async function evaluateVillageClinic(input: EvaluatorInput<VillageClinicSpec>): Promise<EvaluatedRow[]> {
   const { ctx, rule, params, scope } = input;
   const units = input.units ?? (await loadUnits(ctx, scope, ['village']));
-  const villages = (units.byLevel.get('village') ?? []).filter((v) => unitInJurisdiction(v, rule.jurisdiction));
+  const villages = (units.byLevel.get('village') ?? []).filter((v) => unitInJurisdiction(v, rule.jurisdiction) && unitWanted(scope, v.unit_code));
   if (villages.length === 0) return [];
   const codes = villages.map((v) => v.unit_code);
   const own = new Map<string, { n: number; items: Item[] }>();
