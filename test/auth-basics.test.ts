@@ -57,7 +57,10 @@ describe(`authentication (${engine})`, () => {
     const units = await app.inject({ method: 'GET', url: '/api/units?level=league', headers: { cookie } });
     expect(units.statusCode).toBe(200);
     const me = await app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
-    expect(me.json()).toMatchObject({ authenticated: true, via: 'session', user: { id: user.id, name: 'wang.li' }, csrfToken: body.csrfToken });
+    expect(me.json()).toMatchObject({ authenticated: true, via: 'session', user: { id: user.id, name: 'wang.li' }, csrfToken: body.csrfToken, sessionExpiresAt: body.sessionExpiresAt });
+    const hours = (Date.parse(body.sessionExpiresAt) - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(app.authSettings.sessionTtlHours - 0.1);
+    expect(hours).toBeLessThanOrEqual(app.authSettings.sessionTtlHours);
     // The session id is stored hashed, never as the cookie value.
     const stored = await db.db.selectFrom('user_session').select('id').where('user_id', '=', user.id).execute();
     expect(stored.length).toBe(1);
@@ -173,6 +176,14 @@ describe(`authentication (${engine})`, () => {
         payload: { name: `tok-${Date.now()}`, displayName: 'token-made', role: 'viewer' },
       });
       expect(response.statusCode).toBe(201);
+    });
+
+    it('lets a logged-in browser log in again without a token (new session), still same-site only', async () => {
+      const { user } = await createTestUser(app, { role: 'viewer' });
+      const first = await loginAs(app, 'viewer');
+      const again = await app.inject({ method: 'POST', url: '/api/auth/login', headers: { cookie: first.cookie! }, payload: { name: user.name, password: TEST_PASSWORD } });
+      expect(again.statusCode).toBe(200);
+      expect(again.json().user.name).toBe(user.name);
     });
 
     it('refuses a cross-site login (login CSRF)', async () => {

@@ -206,7 +206,12 @@ export default fp<AuthPluginOptions>(
         const session = await findSession(app.db, cookie, settings.sessionIdleMinutes);
         if (session) {
           return {
-            principal: { ...fromUser(session.user, 'session'), sessionId: session.sessionId, csrfToken: session.csrfToken },
+            principal: {
+              ...fromUser(session.user, 'session'),
+              sessionId: session.sessionId,
+              csrfToken: session.csrfToken,
+              sessionExpiresAt: session.expiresAt.toISOString(),
+            },
             problem: 'none',
           };
         }
@@ -217,7 +222,7 @@ export default fp<AuthPluginOptions>(
       return { principal: null, problem: 'none' };
     }
 
-    function checkCrossSite(request: FastifyRequest, principal: Principal | null): void {
+    function checkCrossSite(request: FastifyRequest, principal: Principal | null, needToken: boolean): void {
       // Bearer tokens are never sent by a browser on its own: no CSRF risk.
       if (principal?.via === 'token') return;
       const origin = request.headers.origin;
@@ -232,7 +237,7 @@ export default fp<AuthPluginOptions>(
       } else if (request.headers['sec-fetch-site'] === 'cross-site') {
         throw csrfRejected('Cross-site request refused.', '已拒绝跨站请求。');
       }
-      if (principal?.via === 'session') {
+      if (needToken && principal?.via === 'session') {
         const sent = request.headers[CSRF_HEADER];
         if (typeof sent !== 'string' || !safeEqual(sent, principal.csrfToken ?? '')) {
           throw csrfRejected(
@@ -272,7 +277,9 @@ export default fp<AuthPluginOptions>(
         // A script sending a broken token should hear about it even on public routes.
         throw unauthorized(problem);
       }
-      if (csrfApplies(request.method, policy)) checkCrossSite(request, principal);
+      // Every state-changing request must come from this site (or an allowed origin);
+      // a session's requests must also carry its CSRF token unless the entry says csrf: false.
+      if (isUnsafeMethod(request.method)) checkCrossSite(request, principal, csrfApplies(request.method, policy));
       await limiters.apply(request, reply, policy.rate ?? 'api');
     });
 

@@ -20,8 +20,9 @@
  *   for writes whose units neither the table nor the handler checks yet).
  * - rate: 'api' (default), 'expensive' (evaluations, reports, imports, exports),
  *   'login', or 'none'. Limits per minute come from config (RATE_LIMIT_*).
- * - csrf: state-changing methods need the session's CSRF token (cookie sessions)
- *   and a same-origin Origin; default true for POST/PUT/PATCH/DELETE.
+ * - csrf: state-changing requests of a cookie session need the session's CSRF
+ *   token (default true; false only where a browser has none to send, e.g. login).
+ *   Every state-changing request, whatever the entry, needs a same-site Origin.
  * - duringPasswordChange: callable by a user who must still replace a one-time password.
  *
  * See server/auth/README.md for how route authors use this.
@@ -124,7 +125,8 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/evaluations/export': { access: 'viewer', rate: 'expensive', owner: 'rules: server/rules/routes.ts' },
 
   // ── authentication and the user's own account (server/auth/routes.ts) ─────
-  'POST /api/auth/login': { access: 'public', rate: 'login', owner: 'auth: server/auth/routes.ts' },
+  // csrf: false — logging in again over a live session has no token to send; the Origin check still applies.
+  'POST /api/auth/login': { access: 'public', rate: 'login', csrf: false, owner: 'auth: server/auth/routes.ts' },
   'POST /api/auth/logout': { access: 'public', duringPasswordChange: true, owner: 'auth: server/auth/routes.ts' },
   'GET /api/auth/me': { access: 'public', duringPasswordChange: true, owner: 'auth: server/auth/routes.ts' },
   'POST /api/auth/password': self,

@@ -18,6 +18,8 @@ export interface Principal {
   via: 'local' | 'session' | 'token';
   sessionId?: string;
   csrfToken?: string;
+  /** ISO time the session ends at the latest (absolute lifetime). */
+  sessionExpiresAt?: string;
   tokenId?: number;
 }
 

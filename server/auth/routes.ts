@@ -158,7 +158,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ? { id: p.userId, name: p.name, displayName: p.displayName, role: p.role, unitCode: p.unitCode, mustChangePassword: p.mustChangePassword }
           : null,
         csrfToken: p?.csrfToken ?? null,
-        sessionExpiresAt: null,
+        sessionExpiresAt: p?.sessionExpiresAt ?? null,
       };
     },
   );

@@ -9,6 +9,7 @@ import { importBench } from './import.ts';
 import { rulesBench } from './rules.ts';
 import { accessBench } from './access.ts';
 import { seedBench } from './seed.ts';
+import { authBench } from './auth.ts';
 
 export interface BenchContext {
   db: Kysely<Database>;
@@ -24,4 +25,4 @@ export interface Bench {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench];
+export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench, authBench];
