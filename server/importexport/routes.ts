@@ -124,6 +124,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Validate or import a file (CSV, XLSX, GeoJSON; GeoTIFF for population cells)',
         description:
           'Send the file as multipart/form-data (field `file`) or as the raw body. mode=validate (default) reports every problem and what would change without writing; mode=commit writes only when the whole file is valid, in one transaction, upserting by code (re-importing the same file changes nothing). Problems: 422 with details (row, column, value, reason in English and Chinese); unreadable files: 400; over 100 MB: 413.',
+        consumes: ['multipart/form-data', ...RAW_TYPES],
         params: ImportKindParam,
         querystring: ImportQuery,
         response: { 200: ImportReport, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse },
