@@ -3,6 +3,7 @@
  * with the row number the user sees in Excel (header row = 1 unless title rows
  * come first).
  */
+import { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import ExcelJS from 'exceljs';
 import { importUnreadable, ProblemList } from './problems.ts';
@@ -113,52 +114,65 @@ function cellText(value: ExcelJS.CellValue, problems: ProblemList, row: number, 
   return String(value);
 }
 
+/**
+ * XLSX through exceljs's streaming reader: a 100,000-row sheet takes a few
+ * hundred megabytes instead of ~2 GB with Workbook.load, and a truncated file
+ * fails fast. The sheet is the one named by `sheet`, else the first whose
+ * leading rows name known columns, else the first with data.
+ */
 export async function readXlsx(
   buffer: Buffer,
   isKnownHeader: (header: string) => boolean,
   problems: ProblemList,
   sheetName?: string,
 ): Promise<Table> {
-  const workbook = new ExcelJS.Workbook();
+  const names: string[] = [];
+  let chosen: { name: string; raw: TableRow[] } | undefined;
+  let fallback: { name: string; raw: TableRow[] } | undefined;
   try {
-    await workbook.xlsx.load(buffer as unknown as ArrayBuffer);
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([buffer]), {
+      sharedStrings: 'cache',
+      worksheets: 'emit',
+      hyperlinks: 'ignore',
+      styles: 'ignore',
+      entries: 'ignore',
+    });
+    for await (const worksheet of reader) {
+      const name = (worksheet as unknown as { name: string }).name;
+      names.push(name);
+      const wanted = sheetName === undefined || sheetName === name || (/^\d+$/.test(sheetName) && Number(sheetName) === names.length);
+      const sink = wanted ? problems : new ProblemList();
+      const raw: TableRow[] = [];
+      let matches = false;
+      for await (const row of worksheet) {
+        if (chosen && !wanted) continue; // drain the rest of the file
+        const values = row.values as ExcelJS.CellValue[];
+        const cells: string[] = [];
+        for (let c = 1; c < values.length; c++) cells.push(cellText(values[c], sink, row.number, c));
+        if (cells.every((c) => c.trim() === '')) continue;
+        raw.push({ row: row.number, cells });
+        if (raw.length <= HEADER_SEARCH_ROWS && cells.filter((c) => isKnownHeader(c)).length >= 2) matches = true;
+      }
+      if (chosen) continue;
+      if (sheetName !== undefined) {
+        if (wanted) chosen = { name, raw };
+      } else if (matches) chosen = { name, raw };
+      else if (!fallback && raw.length > 0) fallback = { name, raw };
+    }
   } catch (error) {
     throw importUnreadable(
       `The XLSX file cannot be opened: it is damaged or incomplete (was the upload or the download cut off?). Open it in Excel, save it again and retry. (${(error as Error).message?.slice(0, 120)})`,
       '无法打开该 XLSX 文件：文件已损坏或不完整（上传或下载是否中断？）。请在 Excel 中打开并重新保存后再导入。',
     );
   }
-  const sheets = workbook.worksheets;
-  if (sheets.length === 0) throw importUnreadable('The workbook has no worksheets.', '该工作簿没有任何工作表。');
-  let chosen: ExcelJS.Worksheet | undefined;
-  if (sheetName) {
-    chosen = sheets.find((s) => s.name === sheetName) ?? (/^\d+$/.test(sheetName) ? sheets[Number(sheetName) - 1] : undefined);
-    if (!chosen) {
-      throw importUnreadable(
-        `The workbook has no worksheet "${sheetName}". Its worksheets: ${sheets.map((s) => s.name).join(', ')}.`,
-        `工作簿中没有名为“${sheetName}”的工作表。现有工作表：${sheets.map((s) => s.name).join('、')}。`,
-      );
-    }
+  if (names.length === 0) throw importUnreadable('The workbook has no worksheets.', '该工作簿没有任何工作表。');
+  if (sheetName !== undefined && !chosen) {
+    throw importUnreadable(
+      `The workbook has no worksheet "${sheetName}". Its worksheets: ${names.join(', ')}.`,
+      `工作簿中没有名为“${sheetName}”的工作表。现有工作表：${names.join('、')}。`,
+    );
   }
-  const rawOf = (sheet: ExcelJS.Worksheet, sink: ProblemList): TableRow[] => {
-    const raw: TableRow[] = [];
-    sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-      const values = row.values as ExcelJS.CellValue[];
-      const cells: string[] = [];
-      for (let c = 1; c < values.length; c++) cells.push(cellText(values[c], sink, rowNumber, c));
-      raw.push({ row: rowNumber, cells });
-    });
-    return raw;
-  };
-  if (!chosen) {
-    // The first worksheet whose header names known fields, else the first with data.
-    chosen = sheets.find((s) => {
-      const raw = rawOf(s, new ProblemList()).slice(0, HEADER_SEARCH_ROWS);
-      return raw.some((r) => r.cells.filter((c) => isKnownHeader(c)).length >= 2);
-    });
-    chosen ??= sheets.find((s) => s.actualRowCount > 0) ?? sheets[0]!;
-  }
-  const raw = rawOf(chosen, problems);
-  if (raw.length === 0) throw importUnreadable(`The worksheet "${chosen.name}" is empty.`, `工作表“${chosen.name}”为空。`);
-  return toTable(raw, isKnownHeader, problems, { sheet: chosen.name });
+  const sheet = chosen ?? fallback;
+  if (!sheet || sheet.raw.length === 0) throw importUnreadable(`The worksheet "${sheet?.name ?? names[0]}" is empty.`, `工作表“${sheet?.name ?? names[0]}”为空。`);
+  return toTable(sheet.raw, isKnownHeader, problems, { sheet: sheet.name });
 }
