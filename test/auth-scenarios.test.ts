@@ -168,6 +168,8 @@ describe(`unit scopes for editors (${engine})`, () => {
     const fake = (principal: Principal | null) => ({ principal, server: app }) as unknown as FastifyRequest;
     const scoped: Principal = { userId: 1, name: 'e', displayName: 'e', role: 'editor', unitCode: '150430', mustChangePassword: false, via: 'session' };
     await expect(assertCanEditUnits(fake(scoped), [village])).resolves.toBeUndefined();
+    // Inside a transaction, on the transaction (the embedded engine has one connection).
+    await expect(db.db.transaction().execute((trx) => assertCanEditUnits(fake(scoped), ['150102'], trx))).rejects.toMatchObject({ code: 'OutOfScope' });
     await expect(assertCanEditUnits(fake(scoped), ['150430', '150102'])).rejects.toMatchObject({ statusCode: 403, code: 'OutOfScope', extra: { outside: ['150102'] } });
     await expect(assertCanEditUnits(fake({ ...scoped, unitCode: null }), ['150102'])).resolves.toBeUndefined();
     await expect(assertCanEditUnits(fake({ ...scoped, role: 'admin' }), ['150102'])).resolves.toBeUndefined();

@@ -54,29 +54,32 @@ export function accessFrom(principal: Principal, owner: string | null, shared: '
   return 'none';
 }
 
-export async function canReadScenario(request: FastifyRequest, scenarioId: number): Promise<boolean> {
-  return (await scenarioAccess(request.server.db, request.principal, scenarioId)) !== 'none';
+// Each helper takes an optional `db`: inside a transaction pass it (on the embedded
+// engine a query outside an open transaction waits for it to end).
+
+export async function canReadScenario(request: FastifyRequest, scenarioId: number, db: Kysely<Database> = request.server.db): Promise<boolean> {
+  return (await scenarioAccess(db, request.principal, scenarioId)) !== 'none';
 }
 
-export async function canEditScenario(request: FastifyRequest, scenarioId: number): Promise<boolean> {
-  const access = await scenarioAccess(request.server.db, request.principal, scenarioId);
+export async function canEditScenario(request: FastifyRequest, scenarioId: number, db: Kysely<Database> = request.server.db): Promise<boolean> {
+  const access = await scenarioAccess(db, request.principal, scenarioId);
   return access === 'edit' || access === 'owner';
 }
 
 /** Only the owner shares, deletes or transfers a scenario (admins too, for support). */
-export async function canManageScenario(request: FastifyRequest, scenarioId: number): Promise<boolean> {
-  const access = await scenarioAccess(request.server.db, request.principal, scenarioId);
+export async function canManageScenario(request: FastifyRequest, scenarioId: number, db: Kysely<Database> = request.server.db): Promise<boolean> {
+  const access = await scenarioAccess(db, request.principal, scenarioId);
   return access === 'owner' || (access !== 'none' && request.principal?.role === 'admin');
 }
 
-export async function assertCanReadScenario(request: FastifyRequest, scenarioId: number): Promise<ScenarioAccess> {
-  const access = await scenarioAccess(request.server.db, request.principal, scenarioId);
+export async function assertCanReadScenario(request: FastifyRequest, scenarioId: number, db: Kysely<Database> = request.server.db): Promise<ScenarioAccess> {
+  const access = await scenarioAccess(db, request.principal, scenarioId);
   if (access === 'none') throw scenarioNotFound(scenarioId);
   return access;
 }
 
-export async function assertCanEditScenario(request: FastifyRequest, scenarioId: number): Promise<ScenarioAccess> {
-  const access = await assertCanReadScenario(request, scenarioId);
+export async function assertCanEditScenario(request: FastifyRequest, scenarioId: number, db: Kysely<Database> = request.server.db): Promise<ScenarioAccess> {
+  const access = await assertCanReadScenario(request, scenarioId, db);
   if (access === 'read') {
     throw new AppError('Forbidden', 403, {
       en: `Scenario ${scenarioId} is shared with you read-only${roleAtLeast(request.principal!.role, 'planner') ? '' : ' (and editing scenarios needs the planner role)'}. Ask its owner for edit access, or duplicate it.`,
@@ -86,8 +89,8 @@ export async function assertCanEditScenario(request: FastifyRequest, scenarioId:
   return access;
 }
 
-export async function assertCanManageScenario(request: FastifyRequest, scenarioId: number): Promise<void> {
-  const access = await assertCanReadScenario(request, scenarioId);
+export async function assertCanManageScenario(request: FastifyRequest, scenarioId: number, db: Kysely<Database> = request.server.db): Promise<void> {
+  const access = await assertCanReadScenario(request, scenarioId, db);
   if (!(access === 'owner' || request.principal?.role === 'admin')) {
     throw new AppError('Forbidden', 403, {
       en: `Only the owner of scenario ${scenarioId} can share, delete or hand it over.`,

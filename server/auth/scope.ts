@@ -114,29 +114,33 @@ function requireEditor(request: FastifyRequest): Principal {
   return principal;
 }
 
-/** Throws 401/403 unless the request's user may change every unit in `codes`. */
-export async function assertCanEditUnits(request: FastifyRequest, codes: Iterable<string>): Promise<void> {
+/**
+ * Throws 401/403 unless the request's user may change every unit in `codes`.
+ * Inside a transaction pass it as `db`: on the embedded engine (one connection)
+ * a query outside the open transaction would wait for it to end.
+ */
+export async function assertCanEditUnits(request: FastifyRequest, codes: Iterable<string>, db: Kysely<Database> = request.server.db): Promise<void> {
   const principal = requireEditor(request);
   const scope = editScopeOf(principal);
   if (scope === null) return;
-  const outside = await unitsOutsideScope(request.server.db, scope, codes);
+  const outside = await unitsOutsideScope(db, scope, codes);
   if (outside.length > 0) throw outOfScope(scope, outside, 'unit');
 }
 
-export async function assertCanEditUnit(request: FastifyRequest, unitCode: string): Promise<void> {
-  await assertCanEditUnits(request, [unitCode]);
+export async function assertCanEditUnit(request: FastifyRequest, unitCode: string, db: Kysely<Database> = request.server.db): Promise<void> {
+  await assertCanEditUnits(request, [unitCode], db);
 }
 
 /** Throws 401/403 unless the request's user may change the facility where it stands now. */
-export async function assertCanEditFacility(request: FastifyRequest, facilityId: number): Promise<void> {
-  await assertCanEditFacilities(request, [facilityId]);
+export async function assertCanEditFacility(request: FastifyRequest, facilityId: number, db: Kysely<Database> = request.server.db): Promise<void> {
+  await assertCanEditFacilities(request, [facilityId], db);
 }
 
-export async function assertCanEditFacilities(request: FastifyRequest, ids: Iterable<number>): Promise<void> {
+export async function assertCanEditFacilities(request: FastifyRequest, ids: Iterable<number>, db: Kysely<Database> = request.server.db): Promise<void> {
   const principal = requireEditor(request);
   const scope = editScopeOf(principal);
   if (scope === null) return;
-  const outside = await facilitiesOutsideScope(request.server.db, scope, ids);
+  const outside = await facilitiesOutsideScope(db, scope, ids);
   if (outside.length > 0) throw outOfScope(scope, outside.map(String), 'facility');
 }
 
