@@ -14,6 +14,7 @@ import { facilitiesShort, judgeShare, type ShareRow } from '../server/rules/eval
 import { amountShort, amountOver, judgeRatio, type RatioRow } from '../server/rules/evaluators/ratio.ts';
 import { judgeVillageClinic, type VillageRow } from '../server/rules/evaluators/villageClinic.ts';
 import { RULE_PARAM_DEFAULTS, effectiveParams, patchParams } from '../server/rules/params.ts';
+import { fmt } from '../server/rules/text.ts';
 import type { PresenceSpec, RatioSpec, RuleDefinition, ShareSpec, VillageClinicSpec } from '../server/rules/types.ts';
 
 const SOURCES_DIR = path.join(import.meta.dirname, '../server/rules/sources');
@@ -297,6 +298,15 @@ describe('thresholds at their boundaries (PRC usage)', () => {
     expect(judgeRatio(kids, ratioRow(165, 1_000_000, { children: 75_000 }), t, params).status).toBe('pass');
     expect(judgeRatio(kids, ratioRow(165, 1_000_000, { children: 75_000 }), t, { ...params, childrenScale: 1.2 }).status).toBe('fail');
     expect(judgeRatio(kids, ratioRow(165, 1_000_000, { children: null }), t, params).status).toBe('unknown');
+  });
+});
+
+describe('number wording', () => {
+  it('groups thousands and drops trailing zeros, like Intl en', () => {
+    const intl = (v: number, d: number) => new Intl.NumberFormat('en', { maximumFractionDigits: d }).format(Math.round(v * 10 ** d) / 10 ** d);
+    for (const [v, d] of [[0, 2], [5.3, 2], [1000, 2], [448_712, 0], [6.366, 2], [-1234.5, 1], [1_234_567.891, 3], [99.995, 2], [3365.34, 0]] as const) {
+      expect(fmt(v, d), `${v} (${d})`).toBe(intl(v, d));
+    }
   });
 });
 

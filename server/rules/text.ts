@@ -7,17 +7,21 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
-// Number#toLocaleString builds a formatter per call (~50 µs): tens of thousands of
-// results would spend seconds in it, so the formatters are made once.
-const FORMATTERS = new Map<number, Intl.NumberFormat>();
-
+/**
+ * 1234.5 → "1,234.5" (at most `digits` decimals, no trailing zeros). Written out
+ * rather than Intl.NumberFormat: tens of thousands of results format several
+ * numbers each, and Intl costs microseconds per call.
+ */
 export function fmt(value: number, digits = 2): string {
-  let formatter = FORMATTERS.get(digits);
-  if (!formatter) {
-    formatter = new Intl.NumberFormat('en', { maximumFractionDigits: digits });
-    FORMATTERS.set(digits, formatter);
-  }
-  return formatter.format(round(value, digits));
+  const r = round(value, digits);
+  let text = digits > 0 ? r.toFixed(digits).replace(/\.?0+$/, '') : String(Math.round(r));
+  const negative = text.startsWith('-');
+  if (negative) text = text.slice(1);
+  const dot = text.indexOf('.');
+  const int = dot < 0 ? text : text.slice(0, dot);
+  const grouped = int.length > 3 ? int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') : int;
+  const out = dot < 0 ? grouped : `${grouped}${text.slice(dot)}`;
+  return negative && out !== '0' ? `-${out}` : out;
 }
 
 export function bi(zh: string, en: string): Bilingual {
