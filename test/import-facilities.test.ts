@@ -111,6 +111,14 @@ describe(`facility import (${engine})`, () => {
       { code: 'XL-1', name: '南梁村卫生室', beds: 0, unit_code: WNT.villages[2].code },
       { code: 'XL-2', name: '乌丹镇社区卫生服务站', beds: 6, unit_code: WNT.wudan.code },
     ]);
+    const wrongSheet = await upload(app, 'facilities', bytes, 'wudan.xlsx', { sheet: '说明' });
+    expect(wrongSheet.statusCode).toBe(422);
+    expect(wrongSheet.json().details[0].code).toBe('missing_column');
+    const noSheet = await upload(app, 'facilities', bytes, 'wudan.xlsx', { sheet: '9' });
+    expect(noSheet.statusCode).toBe(400);
+    expect(noSheet.json().message).toContain('说明, 机构');
+    const bySheetNumber = await upload(app, 'facilities', bytes, 'wudan.xlsx', { sheet: '2' });
+    expect(bySheetNumber.json().counts).toMatchObject({ unchanged: 2 });
   });
 
   it('reads GeoJSON points with English properties', async () => {
