@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'TokenNotFound'
   | 'LastAdmin'
   | 'ScenarioNotFound'
+  | 'InvalidChange'
   | 'RateLimited'
   | 'ServiceUnavailable'
   | 'InternalError';

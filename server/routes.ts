@@ -11,5 +11,7 @@ import importExportRoutes from './importexport/routes.ts';
 import authRoutes from './auth/routes.ts';
 import accessRoutes from './access/routes.ts';
 import tileRoutes from './tiles/routes.ts';
+import uiRoutes from './ui/routes.ts';
+import scenarioRoutes from './scenarios/routes.ts';
 
-export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes, ruleRoutes, accessRoutes, tileRoutes] as FastifyPluginAsync[];
+export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes, ruleRoutes, accessRoutes, tileRoutes, uiRoutes, scenarioRoutes] as FastifyPluginAsync[];

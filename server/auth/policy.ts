@@ -57,6 +57,7 @@ const docs: RoutePolicy = { access: 'public', rate: 'none', owner: 'foundation: 
 const self: RoutePolicy = { access: 'viewer', duringPasswordChange: true, owner: 'auth: server/auth/routes.ts' };
 const admin: RoutePolicy = { access: 'admin', owner: 'auth: server/auth/admin-routes.ts' };
 const share: RoutePolicy = { access: 'planner', owner: 'auth: server/auth/share-routes.ts' };
+const scenarios = 'scenarios: server/scenarios/routes.ts';
 
 export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   // ── system and documentation ──────────────────────────────────────────────
@@ -157,6 +158,24 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/access/cells': { access: 'viewer', owner: 'access: server/access/routes.ts' },
   'GET /api/tiles': { access: 'viewer', owner: 'access: server/tiles/routes.ts' },
   'GET /api/tiles/:layer/:z/:x/:y.pbf': { access: 'viewer', owner: 'access: server/tiles/routes.ts' },
+
+  // ── scenarios and the merge advisor (server/scenarios/routes.ts) ──────────
+  // Privacy per scenario in the handlers (assertCanRead/Edit/ManageScenario); scenarios never change
+  // the baseline, so no unit scope applies. Evaluations, diffs, exports and the advisor are expensive.
+  'GET /api/scenarios': { access: 'viewer', owner: scenarios },
+  'POST /api/scenarios': { access: 'planner', owner: scenarios },
+  'GET /api/scenarios/:id': { access: 'viewer', owner: scenarios },
+  'PATCH /api/scenarios/:id': { access: 'planner', owner: scenarios },
+  'DELETE /api/scenarios/:id': { access: 'planner', owner: scenarios },
+  'POST /api/scenarios/:id/duplicate': { access: 'planner', owner: scenarios },
+  'GET /api/scenarios/:id/changes': { access: 'viewer', owner: scenarios },
+  'POST /api/scenarios/:id/changes': { access: 'planner', owner: scenarios },
+  'DELETE /api/scenarios/:id/changes/:changeId': { access: 'planner', owner: scenarios },
+  'PUT /api/scenarios/:id/changes/order': { access: 'planner', owner: scenarios },
+  'GET /api/scenarios/:id/evaluation': { access: 'viewer', rate: 'expensive', owner: scenarios },
+  'GET /api/scenarios/:id/diff': { access: 'viewer', rate: 'expensive', owner: scenarios },
+  'GET /api/scenarios/:id/diff/export': { access: 'viewer', rate: 'expensive', owner: scenarios },
+  'GET /api/merge-advisor': { access: 'viewer', rate: 'expensive', owner: scenarios },
 
   // ── scenario sharing (server/auth/share-routes.ts; ownership rules in server/auth/scenarios.ts) ──
   'GET /api/scenarios/:id/shares': share,
