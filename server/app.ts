@@ -51,6 +51,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Before any route: security headers and limits, then the auth hooks every /api route must pass (server/auth/policy.ts).
   await app.register(securityPlugin, { settings: options.config.auth ?? DEFAULT_AUTH, basemapUrl: options.config.basemapUrl });
   await app.register(authPlugin, { settings: options.config.auth ?? DEFAULT_AUTH });
+  // The map UI tells the browser about the optional online basemap (GET /api/ui/config).
+  app.decorate('basemapUrl', options.config.basemapUrl);
   await app.register(openapiPlugin);
   await app.register(
     async (api) => {

@@ -177,6 +177,12 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/scenarios/:id/diff/export': { access: 'viewer', rate: 'expensive', owner: scenarios },
   'GET /api/merge-advisor': { access: 'viewer', rate: 'expensive', owner: scenarios },
 
+  // ── map UI (server/ui/routes.ts) ──────────────────────────────────────────
+  // config is public: the login view needs the auth mode and basemap before anyone logs in.
+  'GET /api/ui/config': { access: 'public', owner: 'ui: server/ui/routes.ts' },
+  'GET /api/ui/search': { access: 'viewer', owner: 'ui: server/ui/routes.ts' },
+  'GET /api/ui/unit-stats': { access: 'viewer', rate: 'expensive', owner: 'ui: server/ui/routes.ts' },
+
   // ── scenario sharing (server/auth/share-routes.ts; ownership rules in server/auth/scenarios.ts) ──
   'GET /api/scenarios/:id/shares': share,
   'PUT /api/scenarios/:id/shares/:user': share,
