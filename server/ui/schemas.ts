@@ -9,12 +9,15 @@ const Bilingual = Type.Object({ zh: Type.String(), en: Type.String() });
 
 export const UiConfig = Type.Object({
   authMode: Type.Enum(['local', 'required'], { description: 'local = login-free (loopback only); required = users log in' }),
-  basemap: nullable(
-    Type.Object({
-      kind: Type.Enum(['raster', 'style'], { description: 'raster = an XYZ tile URL template; style = a MapLibre style JSON URL' }),
-      url: Type.String(),
-      attribution: Type.String({ description: 'Attribution to show on the map (styles bring their own as well)' }),
-    }),
+  basemap: Type.Union(
+    [
+      Type.Object({
+        kind: Type.Enum(['raster', 'style'], { description: 'raster = an XYZ tile URL template; style = a MapLibre style JSON URL' }),
+        url: Type.String(),
+        attribution: Type.String({ description: 'Attribution to show on the map (styles bring their own as well)' }),
+      }),
+      Type.Null(),
+    ],
     { description: 'Optional online basemap from BASEMAP_URL; null = our own layers over a plain background (works offline)' },
   ),
   features: Type.Object({

@@ -8,28 +8,24 @@
  * citations, facts and facility lists a panel needs): ~2.6 MB for the failing
  * banner results alone. This answers the same evaluation in ~40 bytes per unit.
  * Nothing is recomputed here: the figures come from the rule engine's and the
- * access engine's own results (server/rules/service.ts, server/access/service.ts).
+ * access engine's results as the scenario feature serves them (server/scenarios/service.ts:
+ * one cached region-wide baseline per rule set and data version; scenarios
+ * re-evaluated incrementally), so the map, the diff and the panels agree.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { AppError, invalidParameter } from '../errors.ts';
+import { invalidParameter, type AppError } from '../errors.ts';
 import type { Level } from '../domain/taxonomy.ts';
-import { EvaluationCache, serveEvaluation } from '../rules/service.ts';
+import { baselineContext } from '../engine/context.ts';
+import { getDefaultRuleSet, getRuleSet } from '../rules/ruleSets.ts';
 import { findRule } from '../rules/registry.ts';
-import { inSubtree } from '../rules/engine.ts';
+import { findScopedUnit, inSubtree } from '../rules/engine.ts';
 import { FORCES, type Force, type RuleResult } from '../rules/types.ts';
 import { REGION_CODE } from '../rules/sql.ts';
-import { accessResult, resolveRuleSet } from '../access/service.ts';
 import { classOf, classRef, unitRows } from '../access/views.ts';
+import { allResults, type Evaluated } from '../scenarios/evaluate.ts';
+import { baselineServed, scenarioEvaluated } from '../scenarios/service.ts';
 import type { UnitStat, UnitStatsResponse } from './schemas.ts';
-
-/** Evaluations served to the map, per database (tests open several in one process). */
-const caches = new WeakMap<Kysely<Database>, EvaluationCache>();
-function cacheFor(db: Kysely<Database>): EvaluationCache {
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new EvaluationCache(8)));
-  return cache;
-}
 
 export interface UnitStatsRequest {
   level: Exclude<Level, 'region'>;
@@ -63,15 +59,18 @@ export async function unitStats(db: Kysely<Database>, request: UnitStatsRequest)
   const ruleIndicator = indicatorKey?.startsWith('rule:') ? findRule(indicatorKey.slice(5)) : undefined;
   if (indicatorKey?.startsWith('rule:') && !ruleIndicator) throw unknownIndicator(indicatorKey);
 
-  const served = await serveEvaluation(db, cacheFor(db), { ruleSetId: request.ruleSetId, scenarioId: request.scenarioId, unit: request.unit ?? REGION_CODE });
-  const { evaluation, ruleSet } = served;
-  const root = evaluation.root;
+  // The scenario feature's evaluations: one cached region-wide baseline per rule set and data
+  // version, and scenarios re-evaluated incrementally from it (server/scenarios/evaluate.ts).
+  const ruleSet = request.ruleSetId !== undefined ? await getRuleSet(db, request.ruleSetId) : await getDefaultRuleSet(db);
+  const evaluated: Evaluated =
+    request.scenarioId === null ? await baselineServed(db, ruleSet) : (await scenarioEvaluated(db, request.scenarioId, ruleSet)).evaluated;
+  const root = await findScopedUnit(baselineContext(db), request.unit ?? REGION_CODE);
 
   const byCode = new Map<string, UnitStat>();
   const values = new Map<string, number | null>();
   let indicatorTarget: number | null = null;
   let indicatorUnit = { zh: '', en: '' };
-  for (const r of evaluation.results) {
+  for (const r of allResults(evaluated)) {
     if (r.unit.level !== request.level || !inSubtree(r, root)) continue;
     let stat = byCode.get(r.unit.code);
     if (!stat) byCode.set(r.unit.code, (stat = { code: r.unit.code, worst: null, fails: emptyFails(), pass: 0, unknown: 0, indicative: 0 }));
@@ -94,8 +93,7 @@ export async function unitStats(db: Kysely<Database>, request: UnitStatsRequest)
       higherIsBetter: !ruleIndicator.targets.some((t) => t.max !== undefined && t.min === undefined),
     };
   } else if (indicatorKey?.startsWith('access:')) {
-    const { params } = await resolveRuleSet(db, ruleSet.id);
-    const access = await accessResult(db, params, served.ctx, evaluation.dataVersion);
+    const access = evaluated.access;
     const cls = classOf(access, indicatorKey.slice(7));
     if (!cls) throw unknownIndicator(indicatorKey);
     const scope = access.units.index.get(root.code);
@@ -128,9 +126,9 @@ export async function unitStats(db: Kysely<Database>, request: UnitStatsRequest)
     level: request.level,
     scope: { code: root.code, name: root.name },
     ruleSet: { id: ruleSet.id, version: ruleSet.version, name: ruleSet.name, targetYear: ruleSet.targetYear },
-    scenario: evaluation.scenario,
-    dataVersion: evaluation.dataVersion,
-    synthetic: evaluation.synthetic,
+    scenario: evaluated.scenario,
+    dataVersion: evaluated.dataVersion,
+    synthetic: evaluated.baseline.evaluation.synthetic,
     indicator,
     items,
   };
