@@ -330,8 +330,8 @@ async function plan(ctx: KindContext): Promise<Plan | null> {
   const present = new Set<FacilityField>(mapping.mapped.map((m) => m.field));
   present.add('unit_code');
   if (parsed.some((r) => r.fields.central !== undefined)) present.add('central');
-  // Valid file: every row is staged (rows without a point would have been problems).
-  await sql.raw(`CREATE UNIQUE INDEX ON ${STAGE} (code)`).execute(ctx.trx);
+  // Valid file: every row is staged (rows without a point would have been problems);
+  // codes are unique (checked above), so the joins below are plain hash joins on code.
 
   const written = WRITE_COLUMNS.filter((c) => present.has(c.field));
   const compared: string[] = written.map((c) => {

@@ -137,6 +137,8 @@ async function placementRows(db: Kysely<Database>, source: RawBuilder<unknown>, 
       )
       SELECT p.ord, p.unit_code,
         CASE WHEN r.boundary IS NULL THEN 'unknown'
+             -- Inside its banner (the region is the union of the banners): no need to test the region's 40,000-vertex outline.
+             WHEN own.level = 'banner' AND ST_Intersects(own.boundary, p.g) THEN 'in'
              WHEN ST_Intersects(r.boundary, p.g) THEN 'in'
              WHEN ${exact} AND ST_DWithin(r.boundary, p.g, ${PLACEMENT_TOLERANCE_DEG}::float8) THEN 'near'
              WHEN NOT ${exact} AND EXISTS (SELECT 1 FROM region_near n WHERE ST_Intersects(n.g, p.g)) THEN 'near'
