@@ -106,7 +106,7 @@ describe(`map UI routes (${engine})`, () => {
       const res = await get('/api/ui/unit-stats?level=banner');
       expect(res.statusCode).toBe(200);
       const body = res.json();
-      expect(body.level).toBe('banner');
+      expect(body.levels).toEqual(['banner']);
       expect(body.ruleSet.id).toBeGreaterThan(0);
       expect(body.scenario).toBeNull();
       expect(body.items).toHaveLength(103);
@@ -127,6 +127,17 @@ describe(`map UI routes (${engine})`, () => {
       // The psychiatric-ward rule fails in Aohan: a must.
       expect(own.find((r: { ruleId: string }) => r.ruleId === 'im-psych-ward-pop-gt-300k').status).toBe('fail');
       expect(aohan.worst).toBe('must');
+    });
+
+    it('answers several levels in one request, each item naming its level', async () => {
+      const body = (await get('/api/ui/unit-stats?level=league,banner,township&unit=150400')).json();
+      expect(body.levels).toEqual(['league', 'banner', 'township']);
+      const byLevel = (level: string) => body.items.filter((s: Stat & { level: string }) => s.level === level);
+      expect(byLevel('league').map((s: Stat) => s.code)).toEqual(['150400']);
+      expect(byLevel('banner')).toHaveLength(12);
+      // The template seeds Aohan's townships only.
+      expect(byLevel('township').length).toBeGreaterThan(10);
+      expect(byLevel('township').every((s: Stat) => s.code.startsWith('150430'))).toBe(true);
     });
 
     it('limits to a subtree and adds a rule’s measured value as the indicator, with its target', async () => {
@@ -157,6 +168,8 @@ describe(`map UI routes (${engine})`, () => {
       const cases: [string, number][] = [
         ['/api/ui/unit-stats', 400],
         ['/api/ui/unit-stats?level=region', 400],
+        ['/api/ui/unit-stats?level=', 400],
+        ['/api/ui/unit-stats?level=banner,county', 400],
         ['/api/ui/unit-stats?level=banner&indicator=beds', 400],
         ['/api/ui/unit-stats?level=banner&indicator=rule:no-such-rule', 400],
         ['/api/ui/unit-stats?level=banner&indicator=access:no_class', 400],

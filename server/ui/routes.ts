@@ -11,7 +11,8 @@ import { assertUnitCode } from '../units/routes.ts';
 import { parseScenario } from '../rules/routes.ts';
 import { searchUnits, type UnitSearchRow } from './repository.ts';
 import { unitStats } from './service.ts';
-import { SearchQuery, SearchResponse, SEARCH_LIMIT_DEFAULT, UiConfig, UnitStatsQuery, UnitStatsResponse } from './schemas.ts';
+import { SearchQuery, SearchResponse, SEARCH_LIMIT_DEFAULT, STAT_LEVELS, UiConfig, UnitStatsQuery, UnitStatsResponse } from './schemas.ts';
+import { invalidParameter } from '../errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -112,8 +113,12 @@ const uiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const q = request.query;
       if (q.unit !== undefined) assertUnitCode(q.unit, 'unit');
+      const levels = parseList('level', q.level, STAT_LEVELS);
+      if (!levels || levels.length === 0) {
+        throw invalidParameter('level', `name at least one level: ${STAT_LEVELS.join(', ')}`, `请至少指定一个层级：${STAT_LEVELS.join('、')}`, q.level);
+      }
       return unitStats(app.db, {
-        level: q.level,
+        levels: [...new Set(levels)],
         unit: q.unit,
         ruleSetId: q.ruleSet,
         scenarioId: parseScenario(q.scenario),

@@ -69,7 +69,7 @@ export const STAT_LEVELS = ['league', 'banner', 'township', 'village'] as const;
 
 export const UnitStatsQuery = Type.Object(
   {
-    level: Type.Enum(STAT_LEVELS, { description: 'Level of the units to colour' }),
+    level: Type.String({ maxLength: 60, description: `Comma-separated levels of the units to colour: ${STAT_LEVELS.join(', ')}`, examples: ['league,banner,township'] }),
     unit: Type.Optional(Type.String({ maxLength: 20, description: 'Only units in this subtree (default: the whole region)' })),
     ruleSet: Type.Optional(Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991, description: 'Rule set id (default: the default set)' })),
     scenario: Type.Optional(Type.String({ maxLength: 20, description: '"baseline" (default) or a scenario id' })),
@@ -95,6 +95,7 @@ const ForceCounts = Type.Object({
 
 export const UnitStat = Type.Object({
   code: Type.String(),
+  level: Type.Enum(STAT_LEVELS),
   worst: nullable(Type.Enum(['must', 'target', 'should', 'strive', 'may'], { description: 'Strongest force among the unit’s own failing rules; null when none fails' })),
   fails: ForceCounts,
   pass: Type.Integer({ description: 'The unit’s own rules that pass' }),
@@ -105,7 +106,7 @@ export const UnitStat = Type.Object({
 export type UnitStat = Static<typeof UnitStat>;
 
 export const UnitStatsResponse = Type.Object({
-  level: Type.Enum(STAT_LEVELS),
+  levels: Type.Array(Type.Enum(STAT_LEVELS)),
   scope: Type.Object({ code: Type.String(), name: Type.String() }),
   ruleSet: Type.Object({ id: Type.Integer(), version: Type.Integer(), name: Type.String(), targetYear: Type.Integer() }),
   scenario: nullable(Type.Object({ id: Type.Integer(), version: Type.Integer() })),

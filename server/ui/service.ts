@@ -27,8 +27,10 @@ import { allResults, type Evaluated } from '../scenarios/evaluate.ts';
 import { baselineServed, scenarioEvaluated } from '../scenarios/service.ts';
 import type { UnitStat, UnitStatsResponse } from './schemas.ts';
 
+type StatLevel = Exclude<Level, 'region'>;
+
 export interface UnitStatsRequest {
-  level: Exclude<Level, 'region'>;
+  levels: readonly StatLevel[];
   unit?: string | undefined;
   ruleSetId?: number | undefined;
   scenarioId: number | null;
@@ -66,17 +68,18 @@ export async function unitStats(db: Kysely<Database>, request: UnitStatsRequest)
     request.scenarioId === null ? await baselineServed(db, ruleSet) : (await scenarioEvaluated(db, request.scenarioId, ruleSet)).evaluated;
   const root = await findScopedUnit(baselineContext(db), request.unit ?? REGION_CODE);
 
+  const wanted = new Set<Level>(request.levels);
   const byCode = new Map<string, UnitStat>();
-  const values = new Map<string, number | null>();
+  const values = new Map<string, { level: StatLevel; value: number | null }>();
   let indicatorTarget: number | null = null;
   let indicatorUnit = { zh: '', en: '' };
   for (const r of allResults(evaluated)) {
-    if (r.unit.level !== request.level || !inSubtree(r, root)) continue;
+    if (!wanted.has(r.unit.level) || !inSubtree(r, root)) continue;
     let stat = byCode.get(r.unit.code);
-    if (!stat) byCode.set(r.unit.code, (stat = { code: r.unit.code, worst: null, fails: emptyFails(), pass: 0, unknown: 0, indicative: 0 }));
+    if (!stat) byCode.set(r.unit.code, (stat = { code: r.unit.code, level: r.unit.level as StatLevel, worst: null, fails: emptyFails(), pass: 0, unknown: 0, indicative: 0 }));
     count(stat, r);
     if (ruleIndicator && r.ruleId === ruleIndicator.id) {
-      values.set(r.unit.code, r.measured.value);
+      values.set(r.unit.code, { level: r.unit.level as StatLevel, value: r.measured.value });
       if (indicatorTarget === null && r.target?.min != null) indicatorTarget = r.target.min;
       if (!indicatorUnit.zh) indicatorUnit = r.measured.unit;
     }
@@ -98,7 +101,9 @@ export async function unitStats(db: Kysely<Database>, request: UnitStatsRequest)
     if (!cls) throw unknownIndicator(indicatorKey);
     const scope = access.units.index.get(root.code);
     if (scope === undefined) throw unknownIndicator(indicatorKey);
-    for (const row of unitRows(access, cls, scope, request.level, 'code')) values.set(row.unit.code, row.figures.shareCovered);
+    for (const level of request.levels) {
+      for (const row of unitRows(access, cls, scope, level, 'code')) values.set(row.unit.code, { level, value: row.figures.shareCovered });
+    }
     const ref = classRef(cls.cls);
     indicator = {
       key: indicatorKey,
@@ -113,9 +118,9 @@ export async function unitStats(db: Kysely<Database>, request: UnitStatsRequest)
 
   // Units with an indicator value but no rule of their own still get a row (villages, for access shares).
   if (indicator) {
-    for (const [code, value] of values) {
+    for (const [code, { level, value }] of values) {
       let stat = byCode.get(code);
-      if (!stat) byCode.set(code, (stat = { code, worst: null, fails: emptyFails(), pass: 0, unknown: 0, indicative: 0 }));
+      if (!stat) byCode.set(code, (stat = { code, level, worst: null, fails: emptyFails(), pass: 0, unknown: 0, indicative: 0 }));
       stat.value = value;
     }
     for (const stat of byCode.values()) if (stat.value === undefined) stat.value = null;
@@ -123,7 +128,7 @@ export async function unitStats(db: Kysely<Database>, request: UnitStatsRequest)
 
   const items = [...byCode.values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   return {
-    level: request.level,
+    levels: [...request.levels],
     scope: { code: root.code, name: root.name },
     ruleSet: { id: ruleSet.id, version: ruleSet.version, name: ruleSet.name, targetYear: ruleSet.targetYear },
     scenario: evaluated.scenario,
