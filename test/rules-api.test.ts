@@ -212,7 +212,8 @@ describe(`GET /api/evaluations (${engine})`, () => {
     expect(expectBilingual400(await get('/api/evaluations?unit=159999'), 404).code).toBe('UnitNotFound');
     expect(expectBilingual400(await get('/api/evaluations?ruleSet=999999'), 404).code).toBe('RuleSetNotFound');
     expectBilingual400(await get('/api/evaluations?ruleSet=abc'));
-    expect(expectBilingual400(await get(`/api/evaluations?unit=${BANNER}&scenario=7`)).code).toBe('ScenariosUnavailable');
+    // The scenario feature plugs its contexts in (rules/service.ts#setScenarioContextProvider): an unknown scenario is its 404.
+    expect(expectBilingual400(await get(`/api/evaluations?unit=${BANNER}&scenario=999999`), 404).code).toBe('ScenarioNotFound');
     expectBilingual400(await get(`/api/evaluations?unit=${BANNER}&scenario=x7`));
     expectBilingual400(await get(`/api/evaluations?unit=${BANNER}&status=broken`));
     expectBilingual400(await get(`/api/evaluations?unit=${BANNER}&force=maybe`));

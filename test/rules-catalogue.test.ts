@@ -301,6 +301,15 @@ describe('thresholds at their boundaries (PRC usage)', () => {
   });
 });
 
+describe('scenario hook', () => {
+  it('answers 400 "scenarios are not available yet" until a provider is registered', async () => {
+    const { contextFor } = await import('../server/rules/service.ts');
+    const db = {} as Parameters<typeof contextFor>[0];
+    await expect(contextFor(db, 5)).rejects.toMatchObject({ code: 'ScenariosUnavailable', statusCode: 400 });
+    expect((await contextFor(db, null)).scenarioId).toBeNull();
+  });
+});
+
 describe('number wording', () => {
   it('groups thousands and drops trailing zeros, like Intl en', () => {
     const intl = (v: number, d: number) => new Intl.NumberFormat('en', { maximumFractionDigits: d }).format(Math.round(v * 10 ** d) / 10 ** d);

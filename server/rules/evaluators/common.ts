@@ -19,10 +19,12 @@ export interface UnitColumns {
   league_code: string | null;
   banner_code: string | null;
   township_code: string | null;
+  /** The shared result unit, when the row comes from a loaded unit (batch.ts#loadUnits). */
+  ref?: ResultUnit | undefined;
 }
 
 /** The unit of a result; built once per unit and shared by all its rows (see batch.ts#loadUnits). */
-export function unitRef(row: UnitColumns & { ref?: ResultUnit }): ResultUnit {
+export function unitRef(row: UnitColumns): ResultUnit {
   if (row.ref) return row.ref;
   return {
     code: row.unit_code,
@@ -31,24 +33,6 @@ export function unitRef(row: UnitColumns & { ref?: ResultUnit }): ResultUnit {
     leagueCode: row.league_code,
     bannerCode: row.banner_code,
     townshipCode: row.township_code,
-  };
-}
-
-/** A plain copy of a unit's columns (fast object shape for the judges' rows). */
-export function unitColumns(u: UnitColumns & { ref?: ResultUnit }): UnitColumns & { ref?: ResultUnit } {
-  return {
-    unit_code: u.unit_code,
-    unit_name: u.unit_name,
-    unit_level: u.unit_level,
-    unit_kind: u.unit_kind,
-    unit_urban: u.unit_urban,
-    parent_kind: u.parent_kind,
-    parent_urban: u.parent_urban,
-    population: u.population,
-    league_code: u.league_code,
-    banner_code: u.banner_code,
-    township_code: u.township_code,
-    ref: u.ref,
   };
 }
 
@@ -79,27 +63,37 @@ export function isCommunity(row: UnitColumns): boolean {
 
 export type Applicability = { applicable: true } | { applicable: false; note: Bilingual } | { unknown: true; note: Bilingual };
 
+// The notes that do not depend on the unit are made once (results are read-only).
+const DISTRICTS_NEVER: Applicability = {
+  applicable: false,
+  note: bi('市辖区不按旗县计（规则集参数 districtsCountAsBanners）', 'urban districts are not counted as banners (rule-set parameter districtsCountAsBanners)'),
+};
+const DISTRICTS_NOT_NAMED: Applicability = {
+  applicable: false,
+  note: bi(
+    '原文为“旗县（市）”，不含市辖区（规则集参数 districtsCountAsBanners）',
+    'the text says 旗县（市）, which leaves out urban districts (rule-set parameter districtsCountAsBanners)',
+  ),
+};
+const NOT_A_STREET: Applicability = { applicable: false, note: bi('非街道', 'not a street (街道)') };
+const A_STREET: Applicability = {
+  applicable: false,
+  note: bi('街道：不设乡镇卫生院，规划社区卫生服务机构', 'a street (街道): community health services instead of a township health centre'),
+};
+const APPLICABLE: Applicability = { applicable: true };
+
 /** Whether a unit falls under a rule's unit condition. */
 export function unitApplicability(condition: UnitCondition | undefined, row: UnitColumns, params: RuleParams): Applicability {
   if (row.unit_level === 'banner' && row.unit_kind === '区') {
     const mode = params.districtsCountAsBanners;
     const named = condition?.districtsNamed ?? true;
-    if (mode === 'never' || (mode === 'as_text' && !named)) {
-      return {
-        applicable: false,
-        note: bi(
-          mode === 'never' ? '市辖区不按旗县计（规则集参数 districtsCountAsBanners）' : '原文为“旗县（市）”，不含市辖区（规则集参数 districtsCountAsBanners）',
-          mode === 'never'
-            ? 'urban districts are not counted as banners (rule-set parameter districtsCountAsBanners)'
-            : 'the text says 旗县（市）, which leaves out urban districts (rule-set parameter districtsCountAsBanners)',
-        ),
-      };
-    }
+    if (mode === 'never') return DISTRICTS_NEVER;
+    if (mode === 'as_text' && !named) return DISTRICTS_NOT_NAMED;
   }
   if (condition?.street) {
     const street = isStreet(row.unit_kind, row.unit_urban);
-    if (condition.street === 'only' && !street) return { applicable: false, note: bi('非街道', 'not a street (街道)') };
-    if (condition.street === 'exclude' && street) return { applicable: false, note: bi('街道：不设乡镇卫生院，规划社区卫生服务机构', 'a street (街道): community health services instead of a township health centre') };
+    if (condition.street === 'only' && !street) return NOT_A_STREET;
+    if (condition.street === 'exclude' && street) return A_STREET;
   }
   if (condition?.population) {
     const { op, value } = condition.population;
@@ -116,7 +110,7 @@ export function unitApplicability(condition: UnitCondition | undefined, row: Uni
       };
     }
   }
-  return { applicable: true };
+  return APPLICABLE;
 }
 
 /** SELECT list of the unit columns, from ctx.units aliased `u` joined to its parent `p`. */

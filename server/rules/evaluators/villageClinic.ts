@@ -18,13 +18,14 @@ import type { EvaluatedRow, EvaluatorInput, RuleEvaluator } from '../registry.ts
 import type { RuleParams } from '../params.ts';
 import { facilityInScope, ITEM_CAP, statusCondition, type Sql } from '../sql.ts';
 import { bi, fmt, listOf, mergeLists, NO_NOTES, perRule, resultTarget, UNITS } from '../text.ts';
-import type { CappedList, RuleDefinition, TargetByYear, VillageClinicSpec } from '../types.ts';
-import { isCommunity, unitColumns, unitRef, type UnitColumns } from './common.ts';
+import type { CappedList, ResultUnit, RuleDefinition, TargetByYear, VillageClinicSpec } from '../types.ts';
+import { isCommunity, unitRef, type UnitColumns } from './common.ts';
 import { loadUnits, unitInJurisdiction, unitWanted } from './batch.ts';
 
 type Items = { id: number; code: string; name: string; value?: number | null }[] | null;
 
 export interface VillageRow extends UnitColumns {
+  ref?: ResultUnit;
   has_point: boolean;
   own_count: number | null;
   own_items: Items;
@@ -150,24 +151,40 @@ async function evaluateVillageClinic(input: EvaluatorInput<VillageClinicSpec>): 
     const o = own.get(v.unit_code);
     const l = listed.get(v.unit_code);
     const near = nearest.get(v.unit_code);
+    // Written out field by field: an object spread here costs more than the judgement.
     const row: VillageRow = {
-      ...unitColumns(v),
+      unit_code: v.unit_code,
+      unit_name: v.unit_name,
+      unit_level: v.unit_level,
+      unit_kind: v.unit_kind,
+      unit_urban: v.unit_urban,
+      parent_kind: v.parent_kind,
+      parent_urban: v.parent_urban,
+      population: v.population,
+      league_code: v.league_code,
+      banner_code: v.banner_code,
+      township_code: v.township_code,
+      ref: v.ref,
       has_point: v.has_point,
-      own_count: o?.n ?? null,
-      own_items: o?.items ?? null,
-      listed_count: l?.n ?? null,
-      listed_items: l?.items ?? null,
-      listed_villages: l?.villages ?? null,
+      own_count: o ? o.n : null,
+      own_items: o ? o.items : null,
+      listed_count: l ? l.n : null,
+      listed_items: l ? l.items : null,
+      listed_villages: l ? l.villages : null,
       near_id: near ? Number(near.id) : null,
-      near_code: near?.code ?? null,
-      near_name: near?.name ?? null,
-      near_village_code: near?.unit_code ?? null,
-      near_village_name: near?.village_name ?? null,
+      near_code: near ? near.code : null,
+      near_name: near ? near.name : null,
+      near_village_code: near ? near.unit_code : null,
+      near_village_name: near ? near.village_name : null,
       near_distance: near ? Number(near.distance) : null,
     };
     return judgeVillageClinic(rule, row, input.target, p);
   });
 }
+
+const COMMUNITY_NOTES = Object.freeze([
+  bi('城市社区或街道：原则上设置社区卫生服务站，不再设置嘎查村卫生室（见 s2-street-community-station）', 'urban community or street: community health stations instead of village clinics (see s2-street-community-station)'),
+]) as unknown as { zh: string; en: string }[];
 
 export function judgeVillageClinic(rule: RuleDefinition<string, VillageClinicSpec>, row: VillageRow, target: TargetByYear, params: RuleParams): EvaluatedRow {
   const below = rule.spec.jointBelowPopulation;
@@ -211,7 +228,7 @@ export function judgeVillageClinic(rule: RuleDefinition<string, VillageClinicSpe
       status: 'not_applicable',
       shortfall: null,
       facts: facts('community'),
-      notes: [bi('城市社区或街道：原则上设置社区卫生服务站，不再设置嘎查村卫生室（见 s2-street-community-station）', 'urban community or street: community health stations instead of village clinics (see s2-street-community-station)')],
+      notes: COMMUNITY_NOTES,
     };
   }
   if (own > 0) return { ...base, status: 'pass', shortfall: null, facts: facts('own'), notes: NO_NOTES };
