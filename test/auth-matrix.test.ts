@@ -117,7 +117,7 @@ describe(`role × route matrix (${engine})`, () => {
       if (!publicRoute && response.statusCode === 401) expect(response.json().messageZh).toBeTruthy();
     }
     expect(failures).toEqual([]);
-  });
+  }, 300_000);
 
   it('gives every role exactly what the table says', async () => {
     const failures: string[] = [];
@@ -135,7 +135,7 @@ describe(`role × route matrix (${engine})`, () => {
     }
     expect(failures).toEqual([]);
     expect(checked).toBe(app.apiRouteList.length * ROLES.length);
-  });
+  }, 600_000); // every route × every role, evaluations and exports included: minutes on a busy machine
 
   it('limits an editor with a unit scope to that subtree on every scoped route', async () => {
     const failures: string[] = [];
@@ -180,7 +180,7 @@ describe(`role × route matrix (${engine})`, () => {
     }
     expect(failures).toEqual([]);
     expect(scopedChecks).toBeGreaterThan(0);
-  });
+  }, 600_000);
 
   it('accepts API tokens the same way as sessions', async () => {
     const { tokenFor } = await import('./helpers/auth.ts');
