@@ -186,6 +186,11 @@ export async function seedAll(db: Kysely<Database>, options: SeedOptions = {}): 
     });
   });
   report.seconds.write = (Date.now() - writeStarted) / 1000;
+  // Fresh statistics: PGlite has no autovacuum and a just-loaded PostgreSQL table
+  // has none yet; without them the planner picks badly wrong plans for the
+  // rule and access queries.
+  progress('updating planner statistics (ANALYZE)');
+  await sql`ANALYZE admin_unit, facility, population_cell`.execute(db);
 
   if (chosen.length === model.banners.size) report.calibration.push(...(await calibrationTable(db, 'region')));
   if (chosen.includes(AOHAN)) report.calibration.push(...(await calibrationTable(db, 'aohan')));

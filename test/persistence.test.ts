@@ -8,7 +8,8 @@ import { migrateToLatest } from '../server/db/migrate.ts';
 
 // The embedded engine keeps its data in DATA_DIR; PostgreSQL persistence is the server's.
 describe.runIf(engine === 'pglite')('embedded database on disk', () => {
-  it('survives a restart with its data', async () => {
+  // Two cold PGlite starts (initdb + PostGIS): ~30 s on an idle machine, much more under load.
+  it('survives a restart with its data', { timeout: 240_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'planner-persist-'));
     try {
       const first = await openDatabase({ pgliteDir: path.join(dir, 'pgdata') });

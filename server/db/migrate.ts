@@ -9,7 +9,10 @@ export interface MigrationState {
 
 /** Apply every pending migration; throws (and the caller exits non-zero) on failure. */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationState> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Feature blocks are numbered (03xx data, 04xx rules, 07xx auth …), so a
+  // database migrated while one feature's block was ahead of another's must still
+  // accept the lower-numbered migration that lands later.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
