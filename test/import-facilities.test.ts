@@ -7,6 +7,7 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import gcoordModule from 'gcoord';
 import { buildTestApp, createTestDatabase, engine, type TestDatabase } from './helpers/db.ts';
+import { ANALYZE_AFTER_ROWS } from '../server/importexport/service.ts';
 import { csv, fingerprint, insertWengniuteFixture, upload, WNT } from './fixtures/import/kit.ts';
 
 const gcoord = gcoordModule as unknown as (typeof gcoordModule)['default'];
@@ -186,5 +187,27 @@ describe(`facility import (${engine})`, () => {
       { code: 'NU-1', unit_code: WNT.banner },
       { code: 'WNT-V1', unit_code: WNT.villages[0].code },
     ]);
+  });
+
+  it(`a large import (≥ ${ANALYZE_AFTER_ROWS} rows changed) refreshes the table's planner statistics; a small one does not`, async () => {
+    const reltuples = async () => {
+      const { rows } = await sql<{ estimate: number; actual: number }>`
+        SELECT (SELECT reltuples::int FROM pg_class WHERE oid = 'facility'::regclass) AS estimate, (SELECT count(*)::int FROM facility) AS actual`.execute(db.db);
+      return rows[0]!;
+    };
+    await sql`ANALYZE facility`.execute(db.db);
+    const small = await upload(app, 'facilities', csv([HEADER, ['AN-SMALL', '统计测试卫生室', '村卫生室', WNT.wudan.code, 119.0161, 42.9349, 0, 0, 0, '']]), 'small.csv', { mode: 'commit' });
+    expect(small.statusCode, small.body).toBe(200);
+    expect(small.json().timings.analyze).toBeUndefined();
+    const stale = await reltuples();
+    expect(stale.estimate).toBe(stale.actual - 1);
+
+    const rows = Array.from({ length: ANALYZE_AFTER_ROWS }, (_, i) => [`AN-${String(i).padStart(4, '0')}`, `统计测试诊所${i}`, '诊所', WNT.wudan.code, (119.01 + (i % 40) * 0.0003).toFixed(6), (42.93 + Math.floor(i / 40) * 0.0003).toFixed(6), i % 9, 1, 1, '']);
+    const large = await upload(app, 'facilities', csv([HEADER, ...rows]), 'large.csv', { mode: 'commit' });
+    expect(large.statusCode, large.body).toBe(200);
+    expect(large.json().counts).toMatchObject({ created: ANALYZE_AFTER_ROWS });
+    expect(large.json().timings.analyze).toBeGreaterThanOrEqual(0);
+    const fresh = await reltuples();
+    expect(fresh.estimate).toBe(fresh.actual);
   });
 });

@@ -46,6 +46,22 @@ export function payloadTooLarge(bytes?: number): AppError {
   );
 }
 
+/** The table each kind of import writes (refreshed statistics after a large import). */
+const KIND_TABLE: Record<ImportKindName, 'facility' | 'admin_unit' | 'population_cell'> = {
+  facilities: 'facility',
+  'unit-populations': 'admin_unit',
+  'population-cells': 'population_cell',
+  'unit-boundaries': 'admin_unit',
+};
+
+/**
+ * From this many rows created, updated or deleted, a committed import runs
+ * ANALYZE on its table: the planner's statistics drive the rule engine's and the
+ * access engine's plans, PGlite has no autovacuum, and a PostgreSQL server may run
+ * with autovacuum off (a full-region reload otherwise leaves plans for an empty table).
+ */
+export const ANALYZE_AFTER_ROWS = 1_000;
+
 class ValidateOnly extends Error {
   constructor(readonly report: ImportReport) {
     super('validate only: rolled back');
@@ -62,16 +78,27 @@ export async function runImport(
   hooks: ImportHooks = {},
 ): Promise<ImportReport> {
   if (file.bytes.length > IMPORT_MAX_BYTES) throw payloadTooLarge(file.bytes.length);
+  let report: ImportReport;
   try {
-    return await db.transaction().execute(async (trx) => {
-      const report = await importInTransaction(trx, kind, file, options, actor, hooks);
-      if (options.mode === 'validate') throw new ValidateOnly(report);
-      return report;
+    report = await db.transaction().execute(async (trx) => {
+      const result = await importInTransaction(trx, kind, file, options, actor, hooks);
+      if (options.mode === 'validate') throw new ValidateOnly(result);
+      return result;
     });
   } catch (error) {
     if (error instanceof ValidateOnly) return error.report;
     throw error;
   }
+  const { created, updated, deleted } = report.counts;
+  if (report.committed && created + updated + deleted >= ANALYZE_AFTER_ROWS) {
+    // After the commit, so the statistics describe the committed table (and the
+    // import's locks are released first).
+    const started = Date.now();
+    await sql`ANALYZE ${sql.table(KIND_TABLE[kind])}`.execute(db);
+    report.timings.analyze = Date.now() - started;
+    report.durationMs += report.timings.analyze;
+  }
+  return report;
 }
 
 /**
