@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type TObject, type TProperties } from 'typebox';
 import { errorResponses, parseBbox } from '../http/common.ts';
 import { invalidParameter, unitNotFound } from '../errors.ts';
 import { baselineContext } from '../engine/context.ts';
@@ -26,6 +26,8 @@ import {
 } from './schemas.ts';
 import { accessResult, envelopeOf, resolveRuleSet, resolveRuleSetAndVersion } from './service.ts';
 import { CIRCLE_CITATIONS } from './circle.ts';
+import { parseScenario } from '../rules/routes.ts';
+import { scenarioAccessResult } from '../scenarios/access.ts';
 import {
   catchmentFeatures,
   cellsInBbox,
@@ -74,9 +76,25 @@ function classFor(result: AccessResult, key: string | undefined) {
   return cls;
 }
 
+/** A query schema that also takes `scenario` (baseline unless given). */
+function withScenario<P extends TProperties>(query: TObject<P>) {
+  return Type.Object(
+    {
+      ...query.properties,
+      scenario: Type.Optional(Type.String({ maxLength: 20, description: '"baseline" (default) or a scenario id you can read: the figures with its changes applied (incremental)' })),
+    },
+    { additionalProperties: false },
+  );
+}
+
 const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const load = async (ruleSet: number | undefined) => {
+  const load = async (ruleSet: number | undefined, scenario?: string) => {
+    const scenarioId = parseScenario(scenario);
     const { effective, dataVersion } = await resolveRuleSetAndVersion(app.db, ruleSet);
+    if (scenarioId !== null) {
+      const { ctx, result } = await scenarioAccessResult(app.db, scenarioId, effective.params);
+      return { effective, ctx, result, envelope: envelopeOf(effective, result) };
+    }
     const ctx = baselineContext(app.db);
     const result = await accessResult(app.db, effective.params, ctx, dataVersion);
     return { effective, ctx, result, envelope: envelopeOf(effective, result) };
@@ -110,13 +128,13 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['access'],
         summary: 'Per-unit access for one facility class: people covered / in gaps / served by mobile services, mean and 90th-percentile travel time',
-        querystring: UnitsQuery,
+        querystring: withScenario(UnitsQuery),
         response: { 200: UnitsResponse, ...errorResponses },
       },
     },
     async (request) => {
       const q = request.query;
-      const { result, envelope } = await load(q.ruleSet);
+      const { result, envelope } = await load(q.ruleSet, q.scenario);
       const cls = classFor(result, q.class);
       const scope = scopeIndex(result, q.unit);
       const scopeLevel = result.units.levels[scope]!;
@@ -147,12 +165,12 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['access'],
         summary: 'One unit: access figures for every facility class, villages with most people out of reach, the 15-minute circle',
         params: Type.Object({ code: Type.String() }),
-        querystring: UnitDetailQuery,
+        querystring: withScenario(UnitDetailQuery),
         response: { 200: UnitDetailResponse, ...errorResponses },
       },
     },
     async (request) => {
-      const { result, envelope } = await load(request.query.ruleSet);
+      const { result, envelope } = await load(request.query.ruleSet, request.query.scenario);
       const u = scopeIndex(result, request.params.code);
       return {
         ...envelope,
@@ -176,12 +194,12 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['access'],
         summary: '15-minute basic medical service circle (003:31): share of each banner’s and township’s residents within reach, against the target share',
-        querystring: CircleQuery,
+        querystring: withScenario(CircleQuery),
         response: { 200: CircleResponse, ...errorResponses },
       },
     },
     async (request) => {
-      const { result, envelope } = await load(request.query.ruleSet);
+      const { result, envelope } = await load(request.query.ruleSet, request.query.scenario);
       const scope = scopeIndex(result, request.query.unit);
       const cls = classFor(result, result.params.circleClass);
       return {
@@ -204,14 +222,14 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['access'],
         summary: 'Gap areas: connected clusters of people out of reach of a facility class, as polygons with people, area and nearest facility',
-        querystring: GapsQuery,
+        querystring: withScenario(GapsQuery),
         response: { 200: GapsResponse, ...errorResponses },
       },
     },
     async (request) => {
       const q = request.query;
       const bbox = parseBbox(q.bbox);
-      const { result, envelope, ctx } = await load(q.ruleSet);
+      const { result, envelope, ctx } = await load(q.ruleSet, q.scenario);
       const cls = classFor(result, q.class);
       const scope = q.unit === undefined ? undefined : scopeIndex(result, q.unit);
       const areas = filterGaps(result, cls, { bbox, scope, minPopulation: q.minPopulation });
@@ -235,14 +253,14 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['access'],
         summary: 'Catchments: for each facility of a class, the people for whom it is the nearest, per doctor and per bed; small=true lists those under 500 people (merge advisor input)',
-        querystring: CatchmentsQuery,
+        querystring: withScenario(CatchmentsQuery),
         response: { 200: CatchmentsResponse, ...errorResponses },
       },
     },
     async (request) => {
       const q = request.query;
       const bbox = parseBbox(q.bbox);
-      const { result, envelope, ctx } = await load(q.ruleSet);
+      const { result, envelope, ctx } = await load(q.ruleSet, q.scenario);
       const cls = classFor(result, q.class);
       const scope = q.unit === undefined ? undefined : scopeIndex(result, q.unit);
       const list = filterCatchments(result, cls, { bbox, scope, below: q.small ? result.params.smallCatchmentPopulation : undefined });
@@ -266,14 +284,14 @@ const accessRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['access'],
         summary: 'Population cells in a bbox with their nearest facility of a class, distance, travel time and state',
-        querystring: CellsQuery,
+        querystring: withScenario(CellsQuery),
         response: { 200: CellsResponse, ...errorResponses },
       },
     },
     async (request) => {
       const q = request.query;
       const bbox = parseBbox(q.bbox)!;
-      const { result, envelope } = await load(q.ruleSet);
+      const { result, envelope } = await load(q.ruleSet, q.scenario);
       const cls = classFor(result, q.class);
       const limit = q.limit ?? 1000;
       const rows = cellsInBbox(result, bbox, limit);

@@ -65,7 +65,8 @@ function levelsAt(z: number): Level[] {
   return ['banner', 'township', 'village'];
 }
 
-export function unitsLayer(tile: Tile): TileLayer {
+/** `units`, `facilities` and `cells` relations default to the tables (a scenario passes its context's relations). */
+export function unitsLayer(tile: Tile, units: RawBuilder<unknown> = sql`admin_unit`): TileLayer {
   const env = envelope(tile);
   // Two tile units: below what a tile can show.
   const tolerance = (degreesPerPixel(tile.z) * 256 * 2) / EXTENT;
@@ -80,7 +81,7 @@ export function unitsLayer(tile: Tile): TileLayer {
              u.code, u.name, u.level, u.population,
              CASE WHEN u.area_km2 > 0 AND u.population IS NOT NULL THEN round((u.population / u.area_km2)::numeric, 2)::float8 END AS density,
              u.mobile_service, u.urban, u.synthetic
-      FROM admin_unit AS u
+      FROM ${units} AS u
       WHERE u.level = ANY(${levelsAt(tile.z)}::text[])
         AND (u.boundary && ${env} OR (u.boundary IS NULL AND u.point && ${env}))`,
   };
@@ -88,14 +89,14 @@ export function unitsLayer(tile: Tile): TileLayer {
 
 const MAJOR_TYPES = [...HOSPITAL_TYPES, 'township_health_centre', 'community_health_centre'];
 
-export function facilitiesLayer(tile: Tile): TileLayer {
+export function facilitiesLayer(tile: Tile, facilities: RawBuilder<unknown> = sql`facility`): TileLayer {
   const env = envelope(tile);
   return {
     name: 'facilities',
     properties: ['id', 'code', 'name', 'type', 'status', 'grade', 'beds', 'synthetic'],
     features: sql`
       SELECT f.location AS geom, f.id, f.code, f.name, f.type, f.status, f.grade, f.beds, f.synthetic
-      FROM facility AS f
+      FROM ${facilities} AS f
       WHERE f.location && ${env}
         ${tile.z < 9 ? sql`AND f.type = ANY(${MAJOR_TYPES}::text[])` : sql``}`,
   };
@@ -106,7 +107,7 @@ function binDegrees(z: number): number {
   return degreesPerPixel(z) * 4;
 }
 
-export function cellsLayer(tile: Tile, cells: CellSet | null): TileLayer {
+export function cellsLayer(tile: Tile, cells: CellSet | null, relation: RawBuilder<unknown> = sql`population_cell`): TileLayer {
   const env = envelope(tile);
   if (tile.z >= DETAIL_ZOOM || !cells) {
     return {
@@ -114,7 +115,7 @@ export function cellsLayer(tile: Tile, cells: CellSet | null): TileLayer {
       properties: ['id', 'population', 'unit_code', 'synthetic'],
       features: sql`
         SELECT c.location AS geom, c.id, c.population, c.unit_code, c.synthetic
-        FROM population_cell AS c
+        FROM ${relation} AS c
         WHERE c.location && ${env}`,
     };
   }

@@ -10,6 +10,9 @@ import { PromiseCache } from '../access/cache.ts';
 import { readDataVersion } from '../access/inputs.ts';
 import { accessResult, baselineInputs, resolveRuleSetAndVersion } from '../access/service.ts';
 import { classOf } from '../access/views.ts';
+import { parseScenario } from '../rules/routes.ts';
+import { scenarioAccessResult } from '../scenarios/access.ts';
+import { scenarioContext } from '../scenarios/model.ts';
 import { encodeTile, type TileLayer } from './encode.ts';
 import { accessLayer, cellsLayer, DETAIL_ZOOM, facilitiesLayer, LAYER_INFO, LAYER_NAMES, unitsLayer, type LayerName } from './layers.ts';
 import { MAX_ZOOM, parseTile } from './tile.ts';
@@ -25,6 +28,7 @@ const TileQuery = Type.Object(
   {
     class: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'access layer: facility class (default: the 15-minute circle class)' })),
     ruleSet: Type.Optional(Type.Integer({ minimum: 1, description: 'access layer: rule set whose access parameters apply' })),
+    scenario: Type.Optional(Type.String({ maxLength: 20, description: '"baseline" (default) or a scenario id you can read: every layer with its changes applied' })),
   },
   { additionalProperties: false },
 );
@@ -116,9 +120,35 @@ const tileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const layer = layerParam as LayerName;
       const tile = parseTile(request.params.z, request.params.x, request.params.y);
       const handle = app.dbHandle;
+      const scenarioId = parseScenario(request.query.scenario);
       let key: string;
       let make: () => TileLayer[];
-      if (layer === 'access') {
+      if (scenarioId !== null) {
+        // A scenario's layers: its relations, its access result (incremental); keyed by its version.
+        const ctx = await scenarioContext(app.db, scenarioId);
+        const dataVersion = await readDataVersion(app.db);
+        const scenarioKey = `s${ctx.scenarioId}@${ctx.scenarioVersion}/d${dataVersion}`;
+        if (layer === 'access') {
+          const { effective } = await resolveRuleSetAndVersion(app.db, request.query.ruleSet);
+          const { result } = await scenarioAccessResult(app.db, scenarioId, effective.params);
+          const wanted = request.query.class ?? result.params.circleClass;
+          const cls = classOf(result, wanted);
+          if (!cls) {
+            const keys = result.classes.map((c) => c.cls.key).join(', ');
+            throw invalidParameter('class', `unknown facility class '${wanted}'; classes of this rule set: ${keys}`, `未知的设施类别“${wanted}”；该规则集的类别：${keys}`, wanted);
+          }
+          key = `access/${cls.cls.key}/p${result.paramsHash}/${scenarioKey}`;
+          make = () => [accessLayer(tile, result, cls)];
+        } else if (layer === 'cells') {
+          const { effective } = await resolveRuleSetAndVersion(app.db, request.query.ruleSet);
+          const cells = tile.z < DETAIL_ZOOM ? (await scenarioAccessResult(app.db, scenarioId, effective.params)).result.cells : null;
+          key = `cells/${scenarioKey}`;
+          make = () => [cellsLayer(tile, cells, ctx.cells)];
+        } else {
+          key = `${layer}/${scenarioKey}`;
+          make = () => [layer === 'units' ? unitsLayer(tile, ctx.units) : facilitiesLayer(tile, ctx.facilities)];
+        }
+      } else if (layer === 'access') {
         // One round trip for the rule set and the data version; a cached tile needs nothing else.
         const { effective, dataVersion } = await resolveRuleSetAndVersion(app.db, request.query.ruleSet);
         const result = await accessResult(app.db, effective.params, baselineContext(app.db), dataVersion);
