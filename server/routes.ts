@@ -13,5 +13,6 @@ import accessRoutes from './access/routes.ts';
 import tileRoutes from './tiles/routes.ts';
 import uiRoutes from './ui/routes.ts';
 import scenarioRoutes from './scenarios/routes.ts';
+import reportRoutes from './reports/routes.ts';
 
-export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes, ruleRoutes, accessRoutes, tileRoutes, uiRoutes, scenarioRoutes] as FastifyPluginAsync[];
+export const apiRoutes: FastifyPluginAsync[] = [healthRoutes, unitRoutes, facilityRoutes, importExportRoutes, authRoutes, ruleRoutes, accessRoutes, tileRoutes, uiRoutes, scenarioRoutes, reportRoutes] as FastifyPluginAsync[];

@@ -183,6 +183,10 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/ui/search': { access: 'viewer', owner: 'ui: server/ui/routes.ts' },
   'GET /api/ui/unit-stats': { access: 'viewer', rate: 'expensive', owner: 'ui: server/ui/routes.ts' },
 
+  // ── gap reports (server/reports/routes.ts) ─────────────────────────────────
+  // A scenario's report passes the same read check as GET /api/scenarios/:id (in the handler).
+  'GET /api/reports/units/:code': { access: 'viewer', rate: 'expensive', owner: 'reports: server/reports/routes.ts' },
+
   // ── scenario sharing (server/auth/share-routes.ts; ownership rules in server/auth/scenarios.ts) ──
   'GET /api/scenarios/:id/shares': share,
   'PUT /api/scenarios/:id/shares/:user': share,
