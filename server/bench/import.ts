@@ -4,6 +4,8 @@
  * code path as the API and CLI. Everything runs inside one transaction that is
  * rolled back, so the bench leaves the configured database as it found it.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import { sql } from 'kysely';
 import type { Bench } from './registry.ts';
 import { importInTransaction } from '../importexport/service.ts';
@@ -42,6 +44,22 @@ export function facilityCsv(units: { code: string; lon: number; lat: number }[],
 
 class Rollback extends Error {}
 
+/**
+ * CPU seconds used so far by a PostgreSQL backend on this machine (utime + stime
+ * from /proc, in clock ticks of 1/100 s), or null when the server is elsewhere.
+ * With node's own CPU time it gives what an import costs, apart from the wait
+ * for a CPU on a shared machine.
+ */
+function backendCpuSeconds(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export const importBench: Bench = {
   name: 'import',
   async run(ctx) {
@@ -65,17 +83,27 @@ export const importBench: Bench = {
     ctx.log(`generated ${ROWS.toLocaleString('en')} facility rows in ${units.length} ${unitKind} (${(file.length / 1024 / 1024).toFixed(1)} MB CSV)`);
     const actor = { id: 'bench', name: 'bench' };
     const options = { mode: 'commit' as const, encoding: 'auto' as const, crs: 'wgs84' as const, format: 'auto' as const };
+    let backendPid: number | null = null;
     const timed = async (label: string, run: () => Promise<ImportReport>) => {
+      const backend0 = backendCpuSeconds(backendPid);
+      const cpu0 = process.cpuUsage();
       const started = performance.now();
       const report = await run();
       const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const backend1 = backendCpuSeconds(backendPid);
+      const cpuNote = `CPU: node ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s${backend0 !== null && backend1 !== null ? ` + database backend ${(backend1 - backend0).toFixed(1)} s` : ctx.engine === 'pglite' ? ' (database included: in-process)' : ''}`;
       const c = report.counts;
       const phases = Object.entries(report.timings).filter(([, ms]) => ms >= 50).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)}`).join(', ');
-      ctx.report(`${label} (${ctx.engine}, ${unitKind})`, ROWS / seconds, 'rows/s', `${seconds.toFixed(2)} s; created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}; s per phase: ${phases}`);
+      ctx.report(`${label} (${ctx.engine}, ${unitKind})`, ROWS / seconds, 'rows/s', `${seconds.toFixed(2)} s; ${cpuNote}; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs; created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}; s per phase: ${phases}`);
       return report;
     };
     try {
       await ctx.db.transaction().execute(async (trx) => {
+        if (ctx.engine === 'postgres') {
+          const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
+          backendPid = rows[0]!.pid;
+        }
         await timed('facility CSV 100k rows, validated and written (new)', () => importInTransaction(trx, 'facilities', { name: 'bench.csv', bytes: file }, options, actor));
         await timed('same file again (all unchanged, nothing written)', () => importInTransaction(trx, 'facilities', { name: 'bench.csv', bytes: file }, options, actor));
         await timed('every row changed (100k updates)', () => importInTransaction(trx, 'facilities', { name: 'bench-changed.csv', bytes: changed }, options, actor));
