@@ -10,6 +10,7 @@ import { rulesBench } from './rules.ts';
 import { accessBench } from './access.ts';
 import { seedBench } from './seed.ts';
 import { authBench } from './auth.ts';
+import { reportsBench } from './reports.ts';
 
 export interface BenchContext {
   db: Kysely<Database>;
@@ -25,4 +26,4 @@ export interface Bench {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench, authBench];
+export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench, authBench, reportsBench];
