@@ -17,7 +17,7 @@ import type { Level } from '../domain/taxonomy.ts';
 import { unitNotFound } from '../errors.ts';
 import './setup.ts';
 import { allRules, evaluatorFor, selectTarget, type EvaluatedRow } from './registry.ts';
-import { levelsDownTo, loadUnits, runBatches } from './evaluators/batch.ts';
+import { levelsDownTo, loadUnits, runBatches, type AggregateReuse } from './evaluators/batch.ts';
 import { assumptionsOf, type Assumption, type RuleSetParams } from './params.ts';
 import { assumptionsOf as accessAssumptionsOf } from '../access/params.ts';
 import { facilityInScope, LEVEL_DEPTH, levelInScope, REGION_CODE, unitInScope, type ResolvedScope } from './sql.ts';
@@ -48,6 +48,12 @@ export interface EvaluateOptions {
   dataVersion?: number;
   /** Receives the time of each stage (units, aggregate kinds, other kinds, results); the bench prints them. */
   timings?: { stage: string; ms: number }[];
+  /**
+   * Aggregate rows to keep (a full evaluation) or reuse (a re-evaluation of some
+   * units over a facility set that differs in `changed`): see batch.ts. The
+   * scenario engine keeps one per baseline evaluation.
+   */
+  aggregates?: AggregateReuse;
 }
 
 /** Full unit reference, with the ancestors used for roll-ups. */
@@ -178,6 +184,7 @@ async function runRules(
   scope: ResolvedScope,
   dataVersion: number,
   timings?: { stage: string; ms: number }[],
+  reuse?: AggregateReuse,
 ): Promise<RuleResult[]> {
   let clock = performance.now();
   const lap = (stage: string) => {
@@ -201,7 +208,10 @@ async function runRules(
   };
   // Aggregate kinds together: one statement per level for all of them.
   const batched = planned.filter((p) => evaluatorFor(p.rule.kind).batch);
-  const batchRows = await runBatches(batched.map((p) => ({ input: inputOf(p), kind: evaluatorFor(p.rule.kind).batch! })));
+  const batchRows = await runBatches(
+    batched.map((p) => ({ input: inputOf(p), kind: evaluatorFor(p.rule.kind).batch! })),
+    reuse,
+  );
   lap(`aggregate kinds (${batched.length} rules)`);
   batched.forEach((p, i) => collect(p.rule, batchRows[i] ?? []));
   // Other kinds: all rules of a kind together where the kind can.
@@ -268,7 +278,7 @@ export async function evaluate(ctx: EvaluationContext, ruleSet: RuleSetInput, op
     toRun.push(rule);
   }
   const { evaluated, synthetic } = await withEvaluationSettings(ctx, async (c) => ({
-    evaluated: await runRules(c, toRun, ruleSet, scope, dataVersion, options.timings),
+    evaluated: await runRules(c, toRun, ruleSet, scope, dataVersion, options.timings, options.aggregates),
     synthetic: await anySynthetic(c, scope),
   }));
   const order = new Map(allRules().map((r, i) => [r.id, i]));

@@ -24,6 +24,7 @@ import { evaluate, type Evaluation } from '../rules/engine.ts';
 import { allRules } from '../rules/registry.ts';
 import type { RuleSetRecord } from '../rules/ruleSets.ts';
 import type { RuleResult } from '../rules/types.ts';
+import type { AggregateReuse } from '../rules/evaluators/batch.ts';
 import { prefilterDegrees } from '../rules/evaluators/villageClinic.ts';
 import { PromiseCache } from '../access/cache.ts';
 import { evaluateAccess, updateAccess, type AccessResult } from '../access/engine.ts';
@@ -64,6 +65,12 @@ export interface Evaluated {
 export interface BaselineRules {
   evaluation: Evaluation;
   byUnit: Map<string, RuleResult[]>;
+  /**
+   * The baseline's aggregate rows per reporting unit (server/rules/evaluators/batch.ts):
+   * a re-evaluation rescans only the units whose facilities the scenario changed,
+   * so league and region figures do not cost a scan of every facility again.
+   */
+  aggregates: AggregateReuse['rows'];
 }
 
 /** The rule results of one unit. */
@@ -132,11 +139,12 @@ export async function baselineEvaluated(db: Kysely<Database>, ruleSet: RuleSetRe
     const access = await accessResult(db, ruleSet.params.access, baselineContext(db), dv);
     timings.push({ stage: 'access (baseline)', ms: ms(t) });
     t = performance.now();
+    const aggregates: AggregateReuse['rows'] = new Map();
     const evaluation = await inEvaluationTransaction(db, async (trx) => {
       if ((await readDataVersion(trx)) !== dv) throw new StaleBaseline();
       const ctx = baselineContext(trx);
       rememberResult(trx, ctx, access);
-      return evaluate(ctx, ruleSet, { dataVersion: dv });
+      return evaluate(ctx, ruleSet, { dataVersion: dv, aggregates: { rows: aggregates } });
     });
     timings.push({ stage: 'rules (baseline)', ms: ms(t) });
     return {
@@ -144,7 +152,7 @@ export async function baselineEvaluated(db: Kysely<Database>, ruleSet: RuleSetRe
       dataVersion: dv,
       scenario: null,
       state: new ScenarioState(baselineFor(db, dv)),
-      baseline: { evaluation, byUnit: byUnit(evaluation.results) },
+      baseline: { evaluation, byUnit: byUnit(evaluation.results), aggregates },
       overrides: new Map(),
       access,
       stats: { base: 'full', facilitiesChanged: 0, unitsChanged: 0, cellsChanged: 0, unitsReevaluated: evaluation.results.length > 0 ? byUnit(evaluation.results).size : 0, cellsReassigned: {}, timings, totalMs: ms(started) },
@@ -295,7 +303,9 @@ export async function reevaluate(db: Kysely<Database>, base: Evaluated, target: 
     lap('units reached');
     if (reached.size === 0) return { access, results: [] as RuleResult[], reached };
     rememberResult(trx, ctx, access);
-    const evaluation = await evaluate(ctx, base.ruleSet, { units: [...reached], dataVersion: base.dataVersion, timings });
+    // Facilities that differ from the baseline's (whose aggregate rows are kept), as they were and as they are.
+    const changed = diffStates(new ScenarioState(target.state.base), target.state).facilities.flatMap((d) => [d.before, d.after].flatMap((f) => (f ? [f.row] : [])));
+    const evaluation = await evaluate(ctx, base.ruleSet, { units: [...reached], dataVersion: base.dataVersion, timings, aggregates: { rows: base.baseline.aggregates, changed } });
     lap(`rules (${reached.size} units)`);
     return { access, results: evaluation.results, reached };
   });

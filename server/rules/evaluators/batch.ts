@@ -123,7 +123,7 @@ function reportingKey(level: Level): Sql {
  * evaluation is restricted to some units — belonging to one of them at one of
  * the levels asked for (a league asked for needs all its banners' facilities).
  */
-function facilityScope(scope: ResolvedScope, levels: readonly Level[]): Sql {
+function facilityScope(scope: ResolvedScope, levels: readonly Level[], indexed = false): Sql {
   const parts: Sql[] = [];
   const { code, level: rootLevel } = scope.root;
   if (rootLevel === 'village') parts.push(sql`f.unit_code = ${code}`);
@@ -131,6 +131,11 @@ function facilityScope(scope: ResolvedScope, levels: readonly Level[]): Sql {
   if (scope.units) {
     const list = [...scope.units];
     parts.push(sql`(${sql.join(levels.map((l) => sql`${reportingKey(l)} = ANY(${list}::text[])`), sql` OR `)})`);
+    // The same facilities found through the ancestor columns' indexes (a reporting
+    // key is one of these columns unless it is the region).
+    if (indexed && !list.includes(REGION_CODE)) {
+      parts.push(sql`(f.unit_code = ANY(${list}::text[]) OR f.township_code = ANY(${list}::text[]) OR f.banner_code = ANY(${list}::text[]) OR f.league_code = ANY(${list}::text[]))`);
+    }
   }
   return parts.length === 0 ? sql`TRUE` : sql`(${sql.join(parts, sql` AND `)})`;
 }
@@ -151,6 +156,8 @@ export function compileAggregates(
   measures: Measure[],
   /** The levels the results are wanted at (the base level and the ones added up from it). */
   wanted: readonly Level[] = [level],
+  /** Also select the facilities through the ancestor columns' indexes (a few units of a large set). */
+  indexed = false,
 ): RawBuilder<Record<string, unknown>> {
   const columns = measures.flatMap((m) => m.columns.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
   const aggregates = measures.flatMap((m) => m.aggregates.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
@@ -161,7 +168,7 @@ export function compileAggregates(
       SELECT * FROM (
         SELECT f.id, json_build_object('id', f.id, 'code', f.code, 'name', f.name) AS item, ${reportingKey(level)} AS unit_code, ${sql.join(columns)}
         FROM ${ctx.facilities} AS f
-        WHERE ${statusCondition('f', params)} AND ${facilityScope(scope, wanted)}
+        WHERE ${statusCondition('f', params)} AND ${facilityScope(scope, wanted, indexed)}
       ) AS x
       WHERE ${relevant}
       ORDER BY x.unit_code, x.id
@@ -177,8 +184,9 @@ export async function aggregateFacilities(
   level: Level,
   measures: Measure[],
   wanted: readonly Level[] = [level],
+  indexed = false,
 ): Promise<Map<string, Record<string, unknown>>> {
-  const { rows } = await compileAggregates(ctx, params, scope, level, measures, wanted).execute(ctx.db);
+  const { rows } = await compileAggregates(ctx, params, scope, level, measures, wanted, indexed).execute(ctx.db);
   const out = new Map<string, Record<string, unknown>>();
   for (const row of rows) if (row.unit_code !== null) out.set(String(row.unit_code), row);
   return out;
@@ -317,13 +325,86 @@ function rollUp(rows: Map<string, Record<string, unknown>>, units: UnitIndex, ta
   return out;
 }
 
+/** The ancestor columns of a facility row that decide its reporting unit at each level. */
+export interface FacilityPlace {
+  unit_code: string;
+  township_code: string | null;
+  banner_code: string | null;
+  league_code: string | null;
+}
+
+/**
+ * Aggregate rows kept from a full evaluation (root: the region, every unit), so
+ * that a re-evaluation of a few units over a changed facility set (a scenario)
+ * rescans only the reporting units whose facilities differ — league and region
+ * figures would otherwise need every banner's facilities scanned again. The
+ * owner keeps it for one data version and facility set (the scenario engine
+ * keeps one per baseline evaluation); `changed` lists the facilities (as they
+ * were and as they are) that differ from that set.
+ */
+export interface AggregateReuse {
+  /** Statement key (measures, level, levels wanted) → rows by reporting unit; filled by a full evaluation. */
+  rows: Map<string, Map<string, Record<string, unknown>>>;
+  /** Facilities (before and after) that differ from the ones the rows were computed from; unset = record. */
+  changed?: readonly FacilityPlace[];
+}
+
+/** A facility's reporting unit at a base level: JS twin of reportingKey(). */
+function reportingCode(f: FacilityPlace, level: Level): string {
+  const village = level === 'village' && f.unit_code.length === 12 ? f.unit_code : null;
+  const township = LEVEL_DEPTH[level] >= LEVEL_DEPTH.township ? f.township_code : null;
+  const banner = LEVEL_DEPTH[level] >= LEVEL_DEPTH.banner ? f.banner_code : null;
+  return village ?? township ?? banner ?? f.league_code ?? REGION_CODE;
+}
+
+/** What makes two aggregate statements equal except for the facility relation and scope. */
+function statementKey(ctx: EvaluationContext, params: RuleParams, level: Level, measures: Measure[], wanted: readonly Level[]): string {
+  const columns = measures.flatMap((m) => m.columns.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
+  const aggregates = measures.flatMap((m) => m.aggregates.map(([name, expr]) => sql`${expr} AS ${sql.ref(name)}`));
+  const relevant = sql.join(measures.map((m) => sql`(${m.relevant})`), sql` OR `);
+  const compiled = sql`${statusCondition('f', params)} | ${sql.join(columns)} | ${relevant} | ${sql.join(aggregates)}`.compile(ctx.db);
+  return JSON.stringify([level, [...wanted].sort(), compiled.sql, compiled.parameters]);
+}
+
+/**
+ * The aggregates of one base level, reusing kept rows where `reuse` allows:
+ * the kept rows with those of the reporting units a changed facility belongs
+ * (or belonged) to recomputed — the same rows a full scan would give, since a
+ * row depends only on the facilities reporting to its unit.
+ */
+async function aggregatesOf(
+  ctx: EvaluationContext,
+  params: RuleParams,
+  scope: ResolvedScope,
+  level: Level,
+  measures: Measure[],
+  wanted: readonly Level[],
+  reuse: AggregateReuse | undefined,
+): Promise<Map<string, Record<string, unknown>>> {
+  if (!reuse || scope.root.level !== 'region') return aggregateFacilities(ctx, params, scope, level, measures, wanted);
+  const key = statementKey(ctx, params, level, measures, wanted);
+  if (!reuse.changed) {
+    const rows = await aggregateFacilities(ctx, params, scope, level, measures, wanted);
+    if (!scope.units) reuse.rows.set(key, rows);
+    return rows;
+  }
+  const kept = reuse.rows.get(key);
+  if (!kept) return aggregateFacilities(ctx, params, scope, level, measures, wanted);
+  const codes = [...new Set(reuse.changed.map((f) => reportingCode(f, level)))].sort();
+  const fresh = codes.length === 0 ? new Map<string, Record<string, unknown>>() : await aggregateFacilities(ctx, params, { root: scope.root, units: codes }, level, measures, [level], true);
+  const out = new Map(kept);
+  for (const code of codes) out.delete(code);
+  for (const [code, row] of fresh) out.set(code, row);
+  return out;
+}
+
 /**
  * Run batched rules of any batchable kinds together: one aggregate statement
  * per base level (banner, township, village) for all of them, higher levels
  * added up in memory, then each rule judged at each unit. Results in the
- * order of `entries`.
+ * order of `entries`. `reuse`: see AggregateReuse.
  */
-export async function runBatches(entries: BatchEntry[]): Promise<EvaluatedRow[][]> {
+export async function runBatches(entries: BatchEntry[], reuse?: AggregateReuse): Promise<EvaluatedRow[][]> {
   if (entries.length === 0) return [];
   const { ctx, params, scope } = entries[0]!.input;
   const units = entries[0]!.input.units ?? (await loadUnits(ctx, scope, levelsDownTo(levelsOf(entries, scope.root.level), scope.root.level)));
@@ -333,7 +414,7 @@ export async function runBatches(entries: BatchEntry[]): Promise<EvaluatedRow[][
   for (const base of bases) {
     const members = planned.filter((p) => p.base === base);
     const wanted = [...new Set(members.flatMap((m) => m.input.levels))];
-    const aggregates = await aggregateFacilities(ctx, params.rules, scope, base, members.map((m) => m.kind.measure(m.input, m.prefix)), wanted);
+    const aggregates = await aggregatesOf(ctx, params.rules, scope, base, members.map((m) => m.kind.measure(m.input, m.prefix)), wanted, reuse);
     const byLevel = new Map<Level, Map<string, Record<string, unknown>>>([[base, aggregates]]);
     for (const { input, kind, i, prefix } of members) {
       const rows = out[i]!;
