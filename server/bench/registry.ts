@@ -11,6 +11,7 @@ import { accessBench } from './access.ts';
 import { seedBench } from './seed.ts';
 import { authBench } from './auth.ts';
 import { reportsBench } from './reports.ts';
+import { scenariosBench } from './scenarios.ts';
 
 export interface BenchContext {
   db: Kysely<Database>;
@@ -26,4 +27,4 @@ export interface Bench {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench, authBench, reportsBench];
+export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench, authBench, scenariosBench, reportsBench];
