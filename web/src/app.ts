@@ -1052,7 +1052,7 @@ export class App {
       const rows = facilityLegend(theme).map((r) => ({ color: r.color, label: t(r.label as MessageKey), kind: 'icon' as const, icon: iconUrl(r.icon!) }));
       rows.push({ color: theme.facility.township.color, label: t('legendPlanned'), kind: 'icon', icon: iconUrl('township-planned') });
       rows.push({ color: theme.closed, label: t('legendClosed'), kind: 'icon', icon: iconUrl('township-closed') });
-      sections.push({ title: t('legendFacilitiesTitle'), rows, note: t('legendSynthetic') });
+      sections.push({ title: t('legendFacilitiesTitle'), rows, note: t('legendSynthetic'), twoColumns: true });
     }
     if (this.state.scenario) {
       sections.push({

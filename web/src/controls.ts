@@ -45,6 +45,8 @@ export interface LegendSection {
   title: string;
   rows: { color: string; label: string; kind?: 'fill' | 'circle' | 'line' | 'icon' | 'dashed'; icon?: string }[];
   note?: string;
+  /** Short rows (facility symbols) in two columns. */
+  twoColumns?: boolean;
 }
 
 export interface LegendModel {
@@ -68,7 +70,7 @@ export class LegendControl extends TemplateControl<LegendModel> {
         : m.sections.map(
             (s) => html`<div class="legend-section">
               <strong>${s.title}</strong>
-              <ul>
+              <ul class=${s.twoColumns ? 'two-col' : ''}>
                 ${s.rows.map(
                   (r) => html`<li>
                     ${r.kind === 'icon' && r.icon
