@@ -9,9 +9,11 @@
  *  - every acknowledged edit survived (an edit in flight at the kill may or may
  *    not have landed — but whole, with its audit row, or not at all).
  *
+ * The same for scenario edits (changes added with versions to four scenarios):
+ * every acknowledged change is stored once and in order, an unacknowledged one
+ * in flight at the kill whole (with its audit row and version bump) or not at all.
+ *
  * RELIABILITY_IMPORT_ROWS (default 30000) sets the size of the import.
- * Scenario edits: the scenarios issue adds its kill-during-edit case next to
- * the registry one (SCENARIO EXTENSION POINT below).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -40,7 +42,7 @@ async function importFile(base: string, headers: Record<string, string>, csv: st
 }
 
 for (const engine of ENGINES) {
-  describe(`faults: SIGKILL during an import and during edits (${engine})`, () => {
+  describe(`faults: SIGKILL during an import, registry edits and scenario edits (${engine})`, () => {
     let database: ServerDatabase;
     let server: ServerProcess | undefined;
     const port = engine === 'pglite' ? 8153 : 8154;
@@ -163,7 +165,6 @@ for (const engine of ENGINES) {
       stop = true;
       await server.kill('SIGKILL');
       await Promise.all(writers);
-      // SCENARIO EXTENSION POINT: kill during scenario edits here once the scenario routes exist.
       const check = await database.open();
       let inFlightLanded = 0;
       try {
@@ -191,6 +192,73 @@ for (const engine of ENGINES) {
       }
       const acked = state.reduce((a, s) => a + s.acked, 0);
       outcomes.push(`kill during edits: ${acked} edits acknowledged, all present; ${inFlightLanded} unacknowledged in-flight edit(s) landed whole, ${state.length - inFlightLanded} not at all`);
+
+      // ── 2b. SIGKILL during scenario edits ──
+      server = await spawnServer(env(), { port });
+      headers = await adminToken(server.url);
+      const scenarios: { id: number; start: number; version: number; acked: number[]; inFlight: number | null }[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const created = await call(server.url, 'POST', '/api/scenarios', { headers, body: { name: `故障测试情景 ${i}` } });
+        expect(created.status, created.text).toBe(201);
+        const body = created.body as { id: number; version: number };
+        scenarios.push({ id: body.id, start: body.version, version: body.version, acked: [], inFlight: null });
+      }
+      let stopScenarios = false;
+      const scenarioStarted = Date.now();
+      const scenarioWriters = scenarios.map(async (sc, i) => {
+        for (let n = 1; !stopScenarios; n += 1) {
+          // Each change sets a bed count unique to this request: stored changes match acknowledged ones one to one.
+          const beds = 500_000 + i * 10_000 + n;
+          sc.inFlight = beds;
+          try {
+            const r = await call(server!.url, 'POST', `/api/scenarios/${sc.id}/changes`, {
+              headers,
+              body: { version: sc.version, change: { kind: 'update_facility', facilityId: state[i % state.length]!.id, set: { beds } } },
+              timeoutMs: 30_000,
+            });
+            if (r.status !== 201) throw new Error(`scenario change answered ${r.status}: ${r.text.slice(0, 200)}`);
+            sc.version = (r.body as { scenario: { version: number } }).scenario.version;
+            sc.acked.push(beds);
+            sc.inFlight = null;
+          } catch (error) {
+            if (!stopScenarios) throw error;
+            return;
+          }
+        }
+      });
+      while (scenarios.some((sc) => sc.acked.length < 3) && Date.now() - scenarioStarted < 60_000) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 91));
+      stopScenarios = true;
+      await server.kill('SIGKILL');
+      await Promise.all(scenarioWriters);
+      const checkScenarios = await database.open();
+      let scenarioInFlightLanded = 0;
+      try {
+        for (const sc of scenarios) {
+          const rows = await checkScenarios.db.selectFrom('scenario_change').select(['seq', 'payload']).where('scenario_id', '=', sc.id).orderBy('seq').execute();
+          const stored = rows.map((r) => ((typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as { set: { beds: number } }).set.beds);
+          const version = (await checkScenarios.db.selectFrom('scenario').select('version').where('id', '=', sc.id).executeTakeFirstOrThrow()).version;
+          if (stored.length === sc.acked.length) {
+            expect(stored, `scenario ${sc.id}`).toEqual(sc.acked);
+          } else {
+            // The change in flight committed before the kill but was never acknowledged: whole, last.
+            expect(stored, `scenario ${sc.id}`).toEqual([...sc.acked, sc.inFlight]);
+            scenarioInFlightLanded += 1;
+          }
+          expect(version, `version of scenario ${sc.id}`).toBe(sc.start + stored.length);
+          const audits = await checkScenarios.db
+            .selectFrom('audit_log')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('action', '=', 'scenario.change.add')
+            .where('entity_id', '=', String(sc.id))
+            .executeTakeFirstOrThrow();
+          expect(Number(audits.n), `audit rows of scenario ${sc.id}`).toBe(stored.length);
+        }
+      } finally {
+        await checkScenarios.close();
+      }
+      const scenarioAcked = scenarios.reduce((a, sc) => a + sc.acked.length, 0);
+      outcomes.push(`kill during scenario edits: ${scenarioAcked} changes acknowledged, all present once and in order; ${scenarioInFlightLanded} unacknowledged in-flight change(s) landed whole, ${scenarios.length - scenarioInFlightLanded} not at all`);
 
       // ── 3. restart on the twice-crashed database: the import completes, once ──
       server = await spawnServer(env(), { port });
