@@ -122,6 +122,8 @@ export const POLICY: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/rule-sets': { access: 'planner', owner: 'rules: server/rules/routes.ts' },
   'PATCH /api/rule-sets/:id': { access: 'planner', owner: 'rules: server/rules/routes.ts' },
   'DELETE /api/rule-sets/:id': { access: 'planner', owner: 'rules: server/rules/routes.ts' },
+  // Which rule set is the default is the admins' choice (issue 7: admin — users, roles, default rule set).
+  'POST /api/rule-sets/:id/default': { access: 'admin', owner: 'rules: server/rules/routes.ts' },
   'GET /api/evaluations': { access: 'viewer', rate: 'expensive', owner: 'rules: server/rules/routes.ts' },
   'GET /api/evaluations/export': { access: 'viewer', rate: 'expensive', owner: 'rules: server/rules/routes.ts' },
 

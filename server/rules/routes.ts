@@ -20,7 +20,7 @@ import { assumptionsOf as accessAssumptionsOf } from '../access/params.ts';
 import { allRules, findRule, registeredKinds } from './registry.ts';
 import { childUnits, rollup, RULE_ENGINE_VERSION, type Evaluation } from './engine.ts';
 import { assumptionsOf } from './params.ts';
-import { createRuleSet, deleteRuleSet, getRuleSet, listRuleSets, updateRuleSet, checkRuleIds, type RuleSetRecord } from './ruleSets.ts';
+import { createRuleSet, deleteRuleSet, getRuleSet, listRuleSets, makeDefaultRuleSet, updateRuleSet, checkRuleIds, type RuleSetRecord } from './ruleSets.ts';
 import { EvaluationCache, serveEvaluation } from './service.ts';
 import { SOURCES } from './sources.ts';
 import { evaluationCsv, evaluationXlsx } from './export.ts';
@@ -33,6 +33,7 @@ import {
   ExportQuery,
   RuleIdParam,
   RuleOut,
+  MakeDefaultBody,
   RuleSetIdParam,
   RuleSetList,
   RuleSetOut,
@@ -253,6 +254,21 @@ const ruleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!current.isDefault && !canEdit(current, request)) throw notOwner(current);
       return ruleSetOut(await updateRuleSet(app.db, actorOf(request), request.params.id, request.body), request);
     },
+  );
+
+  app.post(
+    '/rule-sets/:id/default',
+    {
+      schema: {
+        tags: ['rules'],
+        summary:
+          'Make a rule set the default (admins): used wherever no rule set is named. It becomes read-only; the previous default becomes an ordinary rule set. `version` must be current (409 otherwise).',
+        params: RuleSetIdParam,
+        body: MakeDefaultBody,
+        response: { 200: RuleSetOut, ...conflictResponses },
+      },
+    },
+    async (request) => ruleSetOut(await makeDefaultRuleSet(app.db, actorOf(request), request.params.id, request.body.version), request),
   );
 
   app.delete(

@@ -221,4 +221,33 @@ export async function deleteRuleSet(db: Kysely<Database>, actor: Actor, id: numb
   });
 }
 
+/**
+ * Make a rule set the default (admins): evaluations, maps, scenarios and reports
+ * that name no rule set use it from the next request. Like every default it is
+ * read-only from then on; the previous default becomes an ordinary rule set
+ * without an owner (admins may change or delete it). `version` is the rule set's
+ * version the admin looked at (409 when it has changed since).
+ */
+export async function makeDefaultRuleSet(db: Kysely<Database>, actor: Actor, id: number, version: number): Promise<RuleSetRecord> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('rule_set').select(COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!row) throw ruleSetNotFound(id);
+    const target = toRecord(row as unknown as RuleSetRow);
+    if (target.version !== version) throw versionConflict('rule set', target.version, version);
+    if (target.isDefault) return target;
+    // One default at a time (unique partial index): clear the old flag first.
+    const previous = await trx.updateTable('rule_set').set({ is_default: false, updated_at: new Date() }).where('is_default', '=', true).returning('id').executeTakeFirst();
+    const updated = await trx.updateTable('rule_set').set({ is_default: true, updated_at: new Date() }).where('id', '=', id).returning(COLUMNS).executeTakeFirstOrThrow();
+    await writeAudit(trx, {
+      actor: actor.id,
+      action: 'ruleset.default',
+      entityType: 'rule_set',
+      entityId: id,
+      before: { defaultRuleSetId: previous ? Number(previous.id) : null },
+      after: { defaultRuleSetId: id, ...snapshot(target) },
+    });
+    return toRecord(updated as unknown as RuleSetRow);
+  });
+}
+
 export type { RuleSetParams };

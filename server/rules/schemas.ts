@@ -120,6 +120,7 @@ export const UpdateRuleSetBody = Type.Object(
 export type UpdateRuleSetBody = Static<typeof UpdateRuleSetBody>;
 
 export const RuleSetIdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }) });
+export const MakeDefaultBody = Type.Object({ version: Type.Integer({ minimum: 1, description: 'The version of the rule set you are making the default' }) }, { additionalProperties: false });
 export const DeleteRuleSetQuery = Type.Object({ version: Type.Integer({ minimum: 1, description: 'The version you are deleting' }) }, { additionalProperties: false });
 
 // ── Evaluations ────────────────────────────────────────────────────────────
