@@ -414,7 +414,11 @@ export async function runBatches(entries: BatchEntry[], reuse?: AggregateReuse):
   for (const base of bases) {
     const members = planned.filter((p) => p.base === base);
     const wanted = [...new Set(members.flatMap((m) => m.input.levels))];
-    const aggregates = await aggregatesOf(ctx, params.rules, scope, base, members.map((m) => m.kind.measure(m.input, m.prefix)), wanted, reuse);
+    let aggregates = await aggregatesOf(ctx, params.rules, scope, base, members.map((m) => m.kind.measure(m.input, m.prefix)), wanted, reuse);
+    if (reuse?.changed && scope.units && !wanted.includes('region')) {
+      // Kept rows cover every unit; only those of loaded units are judged or rolled up (others have no key).
+      aggregates = new Map([...aggregates].filter(([code]) => units.byCode.has(code)));
+    }
     const byLevel = new Map<Level, Map<string, Record<string, unknown>>>([[base, aggregates]]);
     for (const { input, kind, i, prefix } of members) {
       const rows = out[i]!;
