@@ -257,6 +257,8 @@ export interface AdviseOptions {
   limit?: number;
   /** Ranking, evaluation: stop evaluating after this many candidates (the rest are listed unevaluated). */
   maxEvaluated?: number;
+  /** Candidates evaluated at the same time (default 1; more only helps with a connection pool). */
+  concurrency?: number;
 }
 
 export async function adviseMerges(db: Kysely<Database>, base: Evaluated, options: AdviseOptions = {}): Promise<AdvisorResult> {
@@ -290,6 +292,7 @@ export async function adviseMerges(db: Kysely<Database>, base: Evaluated, option
   const candidates: Candidate[] = [];
   const maxEvaluated = options.maxEvaluated ?? Infinity;
   let evaluated = 0;
+  const toEvaluate: { candidate: Candidate; state: typeof base.state; classKey: string }[] = [];
   for (const [key, pair] of pairs) {
     const merged = base.state.facility(pair.mergedId);
     const partner = base.state.facility(pair.partnerId);
@@ -319,10 +322,15 @@ export async function adviseMerges(db: Kysely<Database>, base: Evaluated, option
       continue;
     }
     evaluated++;
+    candidates.push(candidate);
+    toEvaluate.push({ candidate, state, classKey: classFor(base, merged.row.type) });
+  }
+  // Candidates are independent one-change scenarios: a few at a time on a
+  // connection pool (PostgreSQL), one at a time on the embedded engine.
+  const evaluateOne = async ({ candidate, state, classKey }: (typeof toEvaluate)[number]) => {
     const t0 = performance.now();
     const result = await reevaluate(db, base, { state, scenario: base.scenario });
     const diff = diffEvaluations(base, result, { catchmentsPerClass: 0 });
-    const classKey = classFor(base, merged.row.type);
     const cls = diff.access.find((c) => c.class.key === classKey) ?? diff.access[0]!;
     const failing = diff.rules.changes.filter((c) => c.direction === 'newly_failing');
     candidate.effect = {
@@ -334,8 +342,12 @@ export async function adviseMerges(db: Kysely<Database>, base: Evaluated, option
       losingAnyClass: diff.access.reduce((s, c) => s + c.totals.losing, 0),
       evaluationMs: Math.round((performance.now() - t0) * 10) / 10,
     };
-    candidates.push(candidate);
-  }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < toEvaluate.length) await evaluateOne(toEvaluate[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 1, toEvaluate.length)) }, worker));
   // Ranked: no rule newly failing first, then fewest people pushed past the access limit, then least added travel.
   const NONE = Number.MAX_SAFE_INTEGER;
   const score = (c: Candidate) => (c.effect ? [c.effect.newlyFailing, c.effect.access.losing, c.effect.access.addedPersonMinutes] : [NONE, NONE, NONE]);

@@ -134,6 +134,9 @@ async function scopeOf(db: Kysely<Database>, evaluated: Evaluated, unit: string 
   return findScopedUnit(contextOf(db, evaluated.state, evaluated.scenario), unit);
 }
 
+/** Candidates the merge advisor evaluates at once: a pool has connections to spare; the embedded engine has one. */
+const ADVISOR_CONCURRENCY = { postgres: 2, pglite: 1 } as const;
+
 const NOTE = {
   zh: '规则结果为增量评估：仅重新计算变更所及的单元与人口网格，其余沿用现状结果（与完整评估一致，见测试）。完整结果表见 /api/evaluations?scenario=。',
   en: 'Incremental: only the units and population cells the changes reach are recomputed; the rest are the baseline’s results (identical to a full evaluation, see the tests). The full table: /api/evaluations?scenario=.',
@@ -438,7 +441,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (scenarioId !== null) await assertCanReadScenario(request, scenarioId);
       const ruleSet = await ruleSetFor(db, q.ruleSet);
       const base = scenarioId === null ? await baselineServed(db, ruleSet) : (await scenarioEvaluated(db, scenarioId, ruleSet)).evaluated;
-      const result = await adviseMerges(db, base, { unit: q.unit ?? REGION_CODE });
+      const result = await adviseMerges(db, base, { unit: q.unit ?? REGION_CODE, concurrency: ADVISOR_CONCURRENCY[app.dbHandle.engine] });
       const limit = q.limit ?? 100;
       return {
         ...result,
