@@ -92,6 +92,8 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     const citation = rule.locator('.citation');
     expect(await citation.locator('blockquote').textContent()).toContain('至少有 1 所公立医院设置有病房的精神科');
     expect(await citation.locator('figcaption').textContent()).toMatch(/000_[0-9a-f]+\.txt:694-69\d/);
+    // The printable report of the unit, in the UI's language.
+    expect(await page.locator('#report-link').getAttribute('href')).toMatch(/^\/api\/reports\/units\/150430\?format=html&lang=zh/);
     await rule.scrollIntoViewIfNeeded();
     await screenshot(page, 'unit-panel-aohan');
   });
@@ -188,6 +190,19 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     const count = await page.evaluate(async () => ((await (await fetch('/api/facilities?q=UI-TEST&limit=5')).json()) as { numberMatched: number }).numberMatched);
     expect(count).toBe(0);
     await page.keyboard.press('Escape');
+  });
+
+  it('rule set settings: a copy of the default set with target year 2030 becomes the active set shown in the top bar', async () => {
+    expect(await page.locator('#ruleset-button').textContent()).toContain('2025');
+    await page.click('#ruleset-button');
+    await page.click('#copy-ruleset');
+    await page.waitForSelector('#ruleset-form');
+    await page.check('#ruleset-form input[name="targetYear"][value="2030"]');
+    await screenshot(page, 'ruleset-settings');
+    await page.click('#save-ruleset');
+    await page.waitForFunction(() => document.querySelector('#ruleset-button')?.textContent?.includes('2030'), null, { timeout: 60_000 });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('body[data-ready="true"]');
   });
 
   it('switching to English changes the labels and is remembered', async () => {

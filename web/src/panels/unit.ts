@@ -194,9 +194,8 @@ function childrenTab(app: App, detail: UnitDetail) {
 
 function header(app: App, view: UnitView, d: UnitDetail) {
   const reports = app.state.config?.features.reports;
-  const reportUrl = reports
-    ? app.api.url(reports.replace(':unit', encodeURIComponent(d.code)), { ruleSet: app.state.ruleSet?.id, scenario: app.state.scenario?.id })
-    : null;
+  const reportUrl = (format: 'html' | 'pdf' | 'xlsx') =>
+    app.api.url(reports!.replace(':unit', encodeURIComponent(d.code)), { format, lang: locale() === 'en' ? 'en' : 'zh', ruleSet: app.state.ruleSet?.id, scenario: app.state.scenario?.id });
   const own = view.own.status === 'ready' ? view.own.value : null;
   return html`<header class="panel-head">
     <nav class="breadcrumb" aria-label=${locale() === 'en' ? 'Parent units' : '上级区划'}>
@@ -209,7 +208,11 @@ function header(app: App, view: UnitView, d: UnitDetail) {
     <p class="meta">${labels.level(d.level)}${d.kind ? ` · ${d.kind}` : ''} · ${t('code')} ${d.code}</p>
     <div class="actions">
       <button type="button" class="small" @click=${() => app.main?.flyToUnit(d.bbox, d.point ? (d.point.coordinates as [number, number]) : null, d.level)}>${t('zoomTo')}</button>
-      ${reportUrl ? html`<a class="button small" href=${reportUrl} target="_blank" rel="noopener">${t('openReport')}</a>` : nothing}
+      ${reports
+        ? html`<a class="button small" id="report-link" href=${reportUrl('html')} target="_blank" rel="noopener">${t('openReport')}</a>
+            <a class="button small" href=${reportUrl('pdf')} target="_blank" rel="noopener">PDF</a>
+            <a class="button small" href=${reportUrl('xlsx')} download>Excel</a>`
+        : nothing}
       ${own
         ? html`<a class="button small" href=${app.api.url('/api/evaluations/export', { unit: d.code, format: 'xlsx', ruleSet: app.state.ruleSet?.id, scenario: app.state.scenario?.id })} download>${t('exportRules')}</a>`
         : nothing}
