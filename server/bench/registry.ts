@@ -12,6 +12,7 @@ import { seedBench } from './seed.ts';
 import { authBench } from './auth.ts';
 import { reportsBench } from './reports.ts';
 import { scenariosBench } from './scenarios.ts';
+import { uiBench } from './ui.ts';
 
 export interface BenchContext {
   db: Kysely<Database>;
@@ -27,4 +28,4 @@ export interface Bench {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench, authBench, scenariosBench, reportsBench];
+export const benches: Bench[] = [rulesBench, accessBench, seedBench, importBench, authBench, scenariosBench, reportsBench, uiBench];
