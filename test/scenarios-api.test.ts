@@ -197,13 +197,18 @@ describe(`scenario API (${engine})`, () => {
     // Ranked: candidates that newly fail no rule come first.
     const failing = evaluated.map((c: { effect: { newlyFailing: number } }) => c.effect.newlyFailing > 0);
     expect(failing).toEqual([...failing].sort((x: boolean, y: boolean) => Number(x) - Number(y)));
-    const best = evaluated[0];
-    const s = await create('顾问建议');
-    const added = await post(`/api/scenarios/${s.id}/changes`, { version: s.version, change: best.change });
-    expect(added.statusCode, added.body).toBe(201);
-    // The advisor's figures are the scenario's (both region-wide).
-    const diff = (await get(`/api/scenarios/${s.id}/diff`)).json();
-    expect(diff.rules.newlyFailing).toBe(best.effect.newlyFailing);
+    // The advisor's figures (its diff looks only at the cells the update changed) are those of the
+    // same change as a scenario (the full diff, region-wide), for the best and the worst candidates.
+    for (const candidate of [evaluated[0], evaluated[1], evaluated[evaluated.length - 1]]) {
+      const s = await create(`顾问建议 ${candidate.key}`);
+      const added = await post(`/api/scenarios/${s.id}/changes`, { version: s.version, change: candidate.change });
+      expect(added.statusCode, added.body).toBe(201);
+      const diff = (await get(`/api/scenarios/${s.id}/diff`)).json();
+      expect(diff.rules.newlyFailing, candidate.key).toBe(candidate.effect.newlyFailing);
+      expect(diff.rules.fixed, candidate.key).toBe(candidate.effect.fixed);
+      expect(diff.access.find((c: { class: { key: string } }) => c.class.key === candidate.effect.class).totals, candidate.key).toEqual(candidate.effect.access);
+      expect(diff.access.reduce((n: number, c: { totals: { losing: number } }) => n + c.totals.losing, 0), candidate.key).toBe(candidate.effect.losingAnyClass);
+    }
   });
 
   describe('bad input: 4xx naming the problem in English and Chinese, nothing written', () => {

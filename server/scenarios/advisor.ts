@@ -330,7 +330,7 @@ export async function adviseMerges(db: Kysely<Database>, base: Evaluated, option
   const evaluateOne = async ({ candidate, state, classKey }: (typeof toEvaluate)[number]) => {
     const t0 = performance.now();
     const result = await reevaluate(db, base, { state, scenario: base.scenario });
-    const diff = diffEvaluations(base, result, { catchmentsPerClass: 0 });
+    const diff = diffEvaluations(base, result, { catchmentsPerClass: 0, derivedFromBase: true });
     const cls = diff.access.find((c) => c.class.key === classKey) ?? diff.access[0]!;
     const failing = diff.rules.changes.filter((c) => c.direction === 'newly_failing');
     candidate.effect = {

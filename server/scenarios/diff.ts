@@ -205,7 +205,11 @@ const emptyFigures = (): AccessFigures => ({ losing: 0, losingToGap: 0, gaining:
 /** Minutes of difference below this are floating-point noise, not a change. */
 const EPSILON_MIN = 1e-6;
 
-function accessDiff(a: AccessResult, b: AccessResult, scope: number, catchmentsPerClass: number): ClassDiff[] {
+/**
+ * `only`: per class, the only cells that can differ (AccessResult.changedCells of
+ * `b` when `b` was updated from `a` on the same cells and units); null = every cell.
+ */
+function accessDiff(a: AccessResult, b: AccessResult, scope: number, catchmentsPerClass: number, only: Map<string, Uint32Array> | null = null): ClassDiff[] {
   if (a.cells.count !== b.cells.count) throw new Error(`access results over different cells (${a.cells.count} vs ${b.cells.count})`);
   const { units } = b;
   const out: ClassDiff[] = [];
@@ -216,7 +220,10 @@ function accessDiff(a: AccessResult, b: AccessResult, scope: number, catchmentsP
     const catchBefore = new Map<number, number>();
     const catchAfter = new Map<number, number>();
     const scopeLevel = LEVEL_INDEX[units.levels[scope]!];
-    for (let i = 0; i < b.cells.count; i++) {
+    const subset = only ? (only.get(cb.cls.key) ?? new Uint32Array(0)) : null;
+    const n = subset ? subset.length : b.cells.count;
+    for (let k = 0; k < n; k++) {
+      const i = subset ? subset[k]! : k;
       const u0 = b.cells.unit[i]!;
       if (scopeLevel > 0 && (u0 < 0 || units.ancestors[u0 * LEVEL_COUNT + scopeLevel] !== scope)) continue;
       const pa = a.cells.population[i]!;
@@ -351,13 +358,26 @@ export function facilityChanges(base: Evaluated, target: Evaluated): FacilityCha
 }
 
 /** The diff of `target` against `base` (the baseline or another scenario's evaluation), in a unit's subtree (default: the region). */
-export function diffEvaluations(base: Evaluated, target: Evaluated, options: { scope?: ScopedUnit; catchmentsPerClass?: number } = {}): ScenarioDiff {
+export function diffEvaluations(
+  base: Evaluated,
+  target: Evaluated,
+  options: {
+    scope?: ScopedUnit;
+    catchmentsPerClass?: number;
+    /** The caller knows `target` was re-evaluated directly from `base` (the merge advisor): compare only the cells the update changed. */
+    derivedFromBase?: boolean;
+  } = {},
+): ScenarioDiff {
   const units = target.access.units;
   const scopeUnit: ScopedUnit = options.scope ?? { ...target.baseline.evaluation.root };
   const scopeIndex = units.index.get(scopeUnit.code);
   if (scopeIndex === undefined) throw new Error(`unit ${scopeUnit.code} is not in the access result`);
   const rules = ruleDiff(base, target, scopeUnit);
-  const access = accessDiff(base.access, target.access, scopeIndex, options.catchmentsPerClass ?? 10);
+  const a = base.access;
+  const b = target.access;
+  // Same cells and unit flags: cells outside changedCells have identical assignments, times and states.
+  const only = options.derivedFromBase && (a === b || (b.changedCells && a.cells === b.cells && a.units === b.units)) ? (a === b ? new Map<string, Uint32Array>() : b.changedCells!) : null;
+  const access = accessDiff(a, b, scopeIndex, options.catchmentsPerClass ?? 10, only);
   const facilities = facilityChanges(base, target);
   const names = new Map<number, string>();
   for (const f of facilities) names.set(f.id, f.name);
