@@ -772,6 +772,8 @@ export class App {
     this.state.compare = on;
     this.root.maps.classList.toggle('comparing', on);
     if (on && this.main) {
+      // Two half-width maps: the legend starts folded (one click opens it).
+      this.state.prefs.legendCollapsed = true;
       this.root.comparePane.hidden = false;
       const compare = new CoverageMap({
         container: this.root.comparePane,
