@@ -18,7 +18,7 @@ import { PdfRenderer } from './pdf.ts';
 import { assembleOptionsFor, checkTable, renderReport, REPORT_FORMATS, type ReportFormat } from './service.ts';
 
 export const REPORT_USAGE = `usage: npm run report -- --unit <code|list|all-banners|all-leagues|all-townships> --format html|pdf|xlsx|csv --out <file|dir>
-                         [--scenario <id>] [--rule-set <id>] [--lang zh|en] [--table <key>] [--merge-effects]
+                         [--scenario <id>] [--rule-set <id>] [--lang zh|en] [--table <key>] [--merge-effects] [--jobs <n>]
   --unit     a unit code (150430 = 敖汉旗; region 150000, a league, a banner or a 9-digit township),
              several codes separated by commas, or all-banners / all-leagues / all-townships
   --format   html (print-ready A4), pdf (needs Chromium), xlsx (every table), csv (one table: --table)
@@ -26,6 +26,7 @@ export const REPORT_USAGE = `usage: npm run report -- --unit <code|list|all-bann
   --scenario the report of a scenario, compared with the baseline
   --rule-set a rule set id (default: the default rule set)
   --lang     zh (default) or en
+  --jobs     reports made at the same time in a batch (default 2: the database works while node writes)
 examples:
   npm run report -- --unit 150430 --format pdf --out aohan.pdf
   npm run report -- --unit all-banners --format xlsx --out reports/`;
@@ -75,6 +76,7 @@ export async function runReportCommand(argv: string[], io: ReportCliIo): Promise
         lang: { type: 'string' },
         table: { type: 'string' },
         'merge-effects': { type: 'boolean' },
+        jobs: { type: 'string' },
       },
       allowPositionals: false,
     }));
@@ -86,6 +88,7 @@ export async function runReportCommand(argv: string[], io: ReportCliIo): Promise
   const lang = (values.lang ?? 'zh') as Lang;
   let scenarioId: number | undefined;
   let ruleSetId: number | undefined;
+  let jobs = 2;
   try {
     if (!values.unit) throw new Error('--unit is required');
     if (!values.out) throw new Error('--out is required');
@@ -93,6 +96,7 @@ export async function runReportCommand(argv: string[], io: ReportCliIo): Promise
     if (!(LANGS as readonly string[]).includes(lang)) throw new Error(`--lang must be zh or en`);
     scenarioId = positiveInt('scenario', values.scenario);
     ruleSetId = positiveInt('rule-set', values['rule-set']);
+    jobs = Math.min(positiveInt('jobs', values.jobs) ?? 2, 8);
     checkTable(format, values.table, scenarioId !== undefined);
   } catch (error) {
     io.err(`${messageOf(error)}\n${REPORT_USAGE}`);
@@ -115,21 +119,29 @@ export async function runReportCommand(argv: string[], io: ReportCliIo): Promise
     const t0 = performance.now();
     const inputs = await prepareReport(io.db, { ruleSetId, scenarioId });
     io.err(`evaluated rule set “${inputs.ruleSet.name}” (${inputs.ruleSet.targetYear})${inputs.scenario ? ` with scenario ${inputs.scenario.scenario.id} “${inputs.scenario.scenario.name}”` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    for (const [i, code] of units.entries()) {
-      const t = performance.now();
-      try {
-        const model = await assembleReport(io.db, inputs, code, assembleOptionsFor(format, { mergeEffects: values['merge-effects'] === true }));
-        const file = await renderReport(model, { format, lang, table: values.table, pdf });
-        const target = batch ? path.join(out, file.fileName) : out;
-        fs.writeFileSync(target, file.body);
-        io.err(`[${i + 1}/${units.length}] ${code} ${model.unit.name} → ${target} (${(file.body.length / 1024).toFixed(0)} KiB, ${((performance.now() - t) / 1000).toFixed(1)} s)`);
-      } catch (error) {
-        failed++;
-        io.err(`[${i + 1}/${units.length}] ${code}: ${messageOf(error)}`);
-        // A missing browser fails every unit the same way: stop at the first.
-        if (error instanceof AppError && error.code === 'ServiceUnavailable') break;
+    let next = 0;
+    let done = 0;
+    let stop = false;
+    const worker = async () => {
+      while (!stop && next < units.length) {
+        const code = units[next++]!;
+        const t = performance.now();
+        try {
+          const model = await assembleReport(io.db, inputs, code, assembleOptionsFor(format, { mergeEffects: values['merge-effects'] === true }));
+          const file = await renderReport(model, { format, lang, table: values.table, pdf });
+          const target = batch ? path.join(out, file.fileName) : out;
+          fs.writeFileSync(target, file.body);
+          io.err(`[${++done}/${units.length}] ${code} ${model.unit.name} → ${target} (${(file.body.length / 1024).toFixed(0)} KiB, ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+        } catch (error) {
+          failed++;
+          io.err(`[${++done}/${units.length}] ${code}: ${messageOf(error)}`);
+          // A missing browser fails every unit the same way: stop at the first.
+          if (error instanceof AppError && error.code === 'ServiceUnavailable') stop = true;
+        }
       }
-    }
+    };
+    // A few units at a time: one waits for the database while another's file is written.
+    await Promise.all(Array.from({ length: Math.min(jobs, units.length) }, worker));
   } catch (error) {
     io.err(messageOf(error));
     return 1;

@@ -67,12 +67,14 @@ interface TableOptions {
 /** A table of tables.ts as HTML: colgroup widths from the spreadsheet widths, numbers right-aligned. */
 export function htmlTable(table: ReportTable, lang: Lang, options: TableOptions = {}): string {
   const keep = options.columns ? table.columns.map((c, i) => [c, i] as const).filter(([c]) => options.columns!.includes(c.key)) : table.columns.map((c, i) => [c, i] as const);
-  const total = keep.reduce((s, [c]) => s + c.width, 0);
+  // On paper numbers must not wrap ("14,592") and long text columns give way.
+  const width = (c: Column) => (numeric(c) ? Math.max(c.width, 11) : Math.min(c.width, 50));
+  const total = keep.reduce((s, [c]) => s + width(c), 0);
   const rows = options.limit !== undefined ? table.rows.slice(0, options.limit) : table.rows;
   const heading = options.heading === undefined ? tr(table.title, lang) : options.heading;
   let out = heading ? `<h3>${esc(heading)}</h3>` : '';
   if (table.rows.length === 0) return `${out}<p class="empty">${esc(tr(WORDS.empty, lang))}</p>`;
-  out += `<table class="${options.className ?? 'data'}"><colgroup>${keep.map(([c]) => `<col style="width:${((c.width / total) * 100).toFixed(1)}%">`).join('')}</colgroup>`;
+  out += `<table class="${options.className ?? 'data'}"><colgroup>${keep.map(([c]) => `<col style="width:${((width(c) / total) * 100).toFixed(1)}%">`).join('')}</colgroup>`;
   out += `<thead><tr>${keep.map(([c]) => `<th${numeric(c) ? ' class="n"' : ''}>${esc(tr(c.label, lang))}</th>`).join('')}</tr></thead><tbody>`;
   for (const row of rows) {
     out += `<tr>${keep.map(([c, i]) => `<td${numeric(c) ? ' class="n"' : ''}>${esc(cellText(row[i] ?? null, c, lang)).replace(/\n/g, '<br>')}</td>`).join('')}</tr>`;
@@ -247,7 +249,11 @@ function checklistSection(m: ReportModel, tables: Map<TableKey, ReportTable>, la
   )}</p>`;
   out += checklistOwn(m, lang);
   if (m.checklist.below.length > 0) {
-    out += htmlTable(tables.get('rules_below')!, lang, { columns: ['title', 'force', 'level', 'units', 'fail', 'unknown', 'pass', 'citations'] });
+    // Citations as "000:694-696「quote」" (the documents table in the appendix names the files).
+    const below = tables.get('rules_below')!;
+    const cite = (b: ReportModel['checklist']['below'][number]) => b.citations.map((c) => `${c.lineRange}「${c.quote}」`).join('\n');
+    const printed = { ...below, rows: below.rows.map((r, i) => r.map((v, j) => (below.columns[j]!.key === 'citations' ? cite(m.checklist.below[i]!) : v))) };
+    out += htmlTable(printed, lang, { columns: ['title', 'force', 'level', 'units', 'fail', 'unknown', 'pass', 'citations'] });
     out += failuresBelow(m, lang);
   }
   return `${out}</section>`;
@@ -371,7 +377,7 @@ tr, .rule { break-inside: avoid; page-break-inside: avoid; }
 th, td { border: .5pt solid var(--line); padding: .9mm 1.4mm; vertical-align: top; text-align: left; overflow-wrap: anywhere; word-break: normal; }
 th { background: var(--head); font-weight: 700; font-size: 8pt; }
 td { font-size: 8.3pt; }
-.n { text-align: right; font-variant-numeric: tabular-nums; }
+.n { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal; }
 table.facts { width: auto; min-width: 60%; }
 table.facts th { width: 38mm; background: none; border: none; border-bottom: .5pt solid var(--line); font-size: 9pt; color: var(--muted); font-weight: 400; }
 table.facts td { border: none; border-bottom: .5pt solid var(--line); font-size: 9.5pt; }
