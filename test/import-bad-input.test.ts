@@ -96,6 +96,15 @@ describe(`bad input is refused with every problem listed, and nothing is written
     expect(missing[0]!.zh).toContain('机构名称、类型、经度、纬度');
   });
 
+  it('missing coordinate columns are named too (never a refusal listing no problem)', async () => {
+    const res = await commit(csv([['code', 'name', 'type'], ['NC-1', '某卫生室', '村卫生室']]), 'nocoords.csv');
+    expect(res.statusCode).toBe(422);
+    const missing = problems(res).filter((p) => p.code === 'missing_column');
+    expect(missing.map((p) => p.column)).toEqual(['经度', '纬度']);
+    expect(res.json().problemCount).toBe(2);
+    expectBilingual(missing);
+  });
+
   it('reports every problem of every row at once: types, departments, counts, coordinates, duplicates, units', async () => {
     const rows = [
       HEADER,

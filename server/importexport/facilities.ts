@@ -228,7 +228,7 @@ function readRow(
 async function plan(ctx: KindContext): Promise<Plan | null> {
   const { table, encoding } = await readTable(ctx, facilityFields, ['lon', 'lat']);
   ctx.mark('read');
-  const mapping = facilityFields.map(table.headers, ctx.problems, {});
+  const mapping = facilityFields.map(table.headers, ctx.problems, { required: [['lon'], ['lat']] });
   const requiredMissing = ['code', 'name', 'type', 'lon', 'lat'].some((f) => mapping.index[f as FacilityField] === undefined);
   const columns = { mapped: mapping.mapped, ignored: mapping.ignored };
   if (mapping.ignored.length > 0) {
