@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/db.ts';
+import { insertFacility } from './helpers/fixtures.ts';
 import { getDefaultRuleSet, type RuleSetRecord } from '../server/rules/ruleSets.ts';
 import { DEPARTMENTS, FACILITY_TYPES } from '../server/domain/taxonomy.ts';
 import type { AccessResult } from '../server/access/engine.ts';
@@ -127,8 +128,25 @@ describe(`incremental scenario evaluation == full evaluation, random change sets
   /** Village → a clinic listing it in villages_served (its joint clinic). */
   let listing: Map<string, number>;
 
+  /** A hospital recorded at league level (no banner): its figures report to the league and the region only. */
+  let leagueHospital: number;
+
   beforeAll(async () => {
     db = await createTestDatabase();
+    leagueHospital = await insertFacility(db.db, {
+      lon: 118.95,
+      lat: 42.27,
+      unit_code: '150400',
+      type: 'general_hospital',
+      name: '赤峰市测试医院',
+      grade: '3A',
+      run_by_level: 'league',
+      beds: 800,
+      staff_doctors: 300,
+      staff_nurses: 400,
+      departments: ['psychiatry_ward', 'paediatrics_ward', 'emergency'],
+    });
+    await sql`UPDATE data_state SET data_version = data_version + 1`.execute(db.db);
     ruleSet = await getDefaultRuleSet(db.db);
     baseline = await baselineEvaluated(db.db, ruleSet);
     const f = await sql<FacilityRow>`
@@ -293,6 +311,31 @@ describe(`incremental scenario evaluation == full evaluation, random change sets
     }
     expect(totalApplied).toBeGreaterThan(ROUNDS);
     if (ROUNDS >= 6) expect(kindsSeen.size).toBeGreaterThanOrEqual(5);
+  }, 600_000);
+
+  it('holds for changes to a facility recorded at league level (its aggregate rows are the league’s, not a banner’s)', async () => {
+    const aohanHospital = facilities.find((f) => f.type === 'general_hospital')!;
+    const village = villages[3]!;
+    const sets: StoredChange[][] = [
+      [{ kind: 'update_facility', facilityId: leagueHospital, set: { beds: 0, departments: [], staff: { doctors: 0, nurses: 0 } } }],
+      [{ kind: 'close_facility', facilityId: leagueHospital }],
+      [{ kind: 'move_facility', facilityId: leagueHospital, lon: village.lon, lat: village.lat, unitCode: village.code }],
+      [{ kind: 'merge_facilities', facilityIds: [aohanHospital.id, leagueHospital], survivorId: leagueHospital, site: null }],
+      [{ kind: 'merge_facilities', facilityIds: [leagueHospital, aohanHospital.id], survivorId: aohanHospital.id, site: null }],
+    ];
+    let leagueMoved = 0;
+    for (const [k, changes] of sets.entries()) {
+      const { state, applied } = await stateOf(changes);
+      expect(applied, `set ${k}`).toBe(changes.length);
+      const scenario = { id: 7000 + k, version: 1 };
+      const incremental = await reevaluate(db.db, baseline, { state, scenario });
+      const full = await fullEvaluation(db.db, ruleSet, { state, scenario }, baseline.baseline);
+      expect(compareRules(incremental, full), `set ${k} (${changes[0]!.kind})`).toEqual([]);
+      const league = (e: Evaluated) => JSON.stringify(unitResults(e, '150400').map((r) => [r.ruleId, r.status, r.measured.value]));
+      if (league(full) !== league(baseline)) leagueMoved++;
+    }
+    // The league's own figures do move (else the cases would prove nothing).
+    expect(leagueMoved).toBeGreaterThanOrEqual(3);
   }, 600_000);
 
   it('holds where only the adjacency distance links a village to a changed clinic (joint clinics, 002:25)', async () => {
