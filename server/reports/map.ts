@@ -143,7 +143,8 @@ export async function mapData(db: Kysely<Database>, ctx: EvaluationContext, acce
     }
   }
   const withGap = out.filter((v) => v.gap > 0);
-  const bbox = unit?.bbox ? (unit.bbox.map(Number) as [number, number, number, number]) : extentOf([...facilities, ...places, ...villages]);
+  // Townships have no boundary (their bbox is their seat): frame what is drawn instead.
+  const bbox = unit?.boundary && unit.bbox ? (unit.bbox.map(Number) as [number, number, number, number]) : extentOf([...facilities, ...places, ...villages]);
   return {
     level: root.level,
     name: root.name,
@@ -409,7 +410,7 @@ function legendSvg(data: MapData, top: number, lang: Lang): { svg: string; heigh
     rows.push(`<circle cx="${x + 9}" cy="${y}" r="3" fill="#263238"/>` + text(x, y, data.level === 'township' ? tr(bi('嘎查村（社区）位置', 'Village location'), lang) : tr(bi('苏木乡镇（街道）驻地', 'Township seat'), lang)));
     i++;
   }
-  {
+  if (data.boundary) {
     const { x, y } = at();
     rows.push(`<path d="M${x} ${y}H${x + 18}" stroke="#263238" stroke-width="2.2"/>` + text(x, y, tr(bi('本单位边界', 'Unit boundary'), lang)));
     i++;
