@@ -63,7 +63,10 @@ describe.skipIf(unavailable !== null)('login and admin pages in Chromium (authen
     await page.click('#change button[type=submit]');
     await page.waitForURL(`${url}/`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-    expect(await page.locator('#status').textContent()).toMatch(/12 个盟市 · 103 个旗县市区/);
+    // The map app, signed in: the user in the top bar, the region's overview loaded with the session.
+    expect(await page.locator('.user-chip').textContent()).toContain('测试admin');
+    await page.waitForSelector('.overview ol.worst li', { timeout: 60_000 });
+    expect(await page.locator('.overview table.rollup tbody tr').count()).toBe(12); // the 12 leagues
     const cookies = await page.context().cookies();
     expect(cookies.find((c) => c.name === 'planner_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     // Failed login attempts print a 401 in the console; nothing else may.
