@@ -171,6 +171,43 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     expect(await page.locator('#change-list li').count()).toBe(0);
   });
 
+  it('a merge candidate of the advisor is accepted in one click; a facility is moved by dragging its marker', async () => {
+    await page.click('#tab-details');
+    await page.fill('#search-input', '150430100');
+    await page.waitForFunction(() => document.querySelector('#search-results [role="option"]')?.textContent?.includes('150430100'));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#unit-title')?.textContent?.trim().length, null, { timeout: 30_000 });
+    await page.click('#unit-tab-merge');
+    const accept = page.locator('.candidate .accept:not([disabled])').first();
+    await accept.waitFor({ timeout: 120_000 });
+    await screenshot(page, 'merge-advisor');
+    await accept.click();
+    await page.waitForFunction(() => document.querySelector('#diff-summary')?.textContent?.includes('1 项变更'), null, { timeout: 90_000 });
+    expect(await page.locator('#change-list li').textContent()).toContain('合并');
+
+    // Move: the facility panel's 迁移 puts a draggable marker on the facility; drag it ~1 km east.
+    const facility = await page.evaluate(async () => {
+      const fc = (await (await fetch('/api/facilities?unit=150430100&type=township_health_centre&limit=1')).json()) as { features: { properties: { id: number; name: string }; geometry: { coordinates: [number, number] } }[] };
+      return { id: fc.features[0]!.properties.id, name: fc.features[0]!.properties.name, at: fc.features[0]!.geometry.coordinates };
+    });
+    await jumpTo(facility.at, 13);
+    await page.click('#tab-details');
+    await clickAt(facility.at);
+    await page.waitForFunction((name) => document.querySelector('#facility-title')?.textContent?.includes(name), facility.name, { timeout: 30_000 });
+    await page.click('#action-move');
+    const marker = (await page.locator('.maplibregl-marker').boundingBox())!;
+    await page.mouse.move(marker.x + marker.width / 2, marker.y + marker.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(marker.x + marker.width / 2 + 40, marker.y + marker.height / 2, { steps: 8 });
+    await page.mouse.move(marker.x + marker.width / 2 + 80, marker.y + marker.height / 2, { steps: 8 });
+    await page.mouse.up();
+    await page.click('#confirm-move');
+    await page.click('#tab-scenario');
+    await page.waitForFunction(() => document.querySelector('#diff-summary')?.textContent?.includes('2 项变更'), null, { timeout: 90_000 });
+    expect(await page.locator('#change-list li').nth(1).textContent()).toContain(facility.name);
+    await screenshot(page, 'scenario-two-changes');
+  });
+
   it('an import with a bad row shows the row error and writes nothing', async () => {
     await page.click('#import-button');
     await page.waitForSelector('#import-form select[name="kind"] option[value="facilities"]', { state: 'attached' });
