@@ -101,17 +101,20 @@ export class StaleBaseline extends Error {
 
 /**
  * The settings rule evaluations want (see server/rules/engine.ts), in one
- * transaction that reads a consistent snapshot.
+ * transaction that reads a consistent snapshot; `fn` gets the data version that
+ * snapshot sees. Settings and version in one round trip (set_config(…, true) is
+ * SET LOCAL): a re-evaluation is a handful of statements, each round trip counts.
  */
-async function inEvaluationTransaction<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+async function inEvaluationTransaction<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>, dataVersion: number) => Promise<T>): Promise<T> {
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
-      await sql`SET LOCAL jit = off`.execute(trx);
-      await sql`SET LOCAL work_mem = '64MB'`.execute(trx);
-      await sql`SET LOCAL max_parallel_workers_per_gather = 0`.execute(trx);
-      return fn(trx);
+      const { rows } = await sql<{ data_version: number | null }>`
+        SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
+               set_config('max_parallel_workers_per_gather', '0', true),
+               (SELECT data_version FROM data_state WHERE id = 1) AS data_version`.execute(trx);
+      return fn(trx, Number(rows[0]?.data_version ?? 0));
     });
 }
 
@@ -140,8 +143,8 @@ export async function baselineEvaluated(db: Kysely<Database>, ruleSet: RuleSetRe
     timings.push({ stage: 'access (baseline)', ms: ms(t) });
     t = performance.now();
     const aggregates: AggregateReuse['rows'] = new Map();
-    const evaluation = await inEvaluationTransaction(db, async (trx) => {
-      if ((await readDataVersion(trx)) !== dv) throw new StaleBaseline();
+    const evaluation = await inEvaluationTransaction(db, async (trx, current) => {
+      if (current !== dv) throw new StaleBaseline();
       const ctx = baselineContext(trx);
       rememberResult(trx, ctx, access);
       return evaluate(ctx, ruleSet, { dataVersion: dv, aggregates: { rows: aggregates } });
@@ -288,8 +291,8 @@ export async function reevaluate(db: Kysely<Database>, base: Evaluated, target: 
     t = performance.now();
   };
   const diff = diffStates(base.state, target.state);
-  const { access, results, reached } = await inEvaluationTransaction(db, async (trx) => {
-    if ((await readDataVersion(trx)) !== base.dataVersion) throw new StaleBaseline();
+  const { access, results, reached } = await inEvaluationTransaction(db, async (trx, current) => {
+    if (current !== base.dataVersion) throw new StaleBaseline();
     const ctx: EvaluationContext = contextOf(trx, target.state, target.scenario);
     const change = {
       facilityIds: diff.facilities.map((d) => d.id),
@@ -338,8 +341,7 @@ export async function reevaluate(db: Kysely<Database>, base: Evaluated, target: 
 /** Everything evaluated from scratch over the scenario relations (no reuse): the reference the incremental path must match. */
 export async function fullEvaluation(db: Kysely<Database>, ruleSet: RuleSetRecord, target: Target, baseline: BaselineRules): Promise<Evaluated> {
   const started = performance.now();
-  return inEvaluationTransaction(db, async (trx) => {
-    const dataVersion = await readDataVersion(trx);
+  return inEvaluationTransaction(db, async (trx, dataVersion) => {
     const ctx = contextOf(trx, target.state, target.scenario);
     const access = await evaluateAccess(ctx, ruleSet.params.access, { dataVersion });
     rememberResult(trx, ctx, access);
