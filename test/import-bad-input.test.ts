@@ -186,6 +186,19 @@ describe(`bad input is refused with every problem listed, and nothing is written
     expect(res.json().messageZh).toContain('损坏');
   });
 
+  it('a multipart upload cut off before its closing boundary, or declared multipart but not: 400, bilingual', async () => {
+    const boundary = 'cutboundary42';
+    const cut = Buffer.concat([multipartHead('cut.csv', boundary, 'text/csv'), Buffer.from(csv([HEADER, good('CUT-1')]))]);
+    const notMultipart = Buffer.from(csv([HEADER, good('CUT-2')]));
+    for (const payload of [cut, notMultipart]) {
+      const res = await app.inject({ method: 'POST', url: '/api/imports/facilities?mode=commit', payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'InvalidBody' });
+      expect(res.json().message).toMatch(/multipart/);
+      expect(res.json().messageZh).toMatch(/[\u4e00-\u9fff]/);
+    }
+  });
+
   it('an old .xls workbook and a file whose name says XLSX but is not', async () => {
     const xls = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(512)]);
     expect((await commit(xls, 'old.xls')).json().message).toContain('.xls');

@@ -10,7 +10,7 @@ import { actorOf } from '../http/actor.ts';
 import { assertUnitsInScope } from './scope.ts';
 import { ErrorResponse } from '../http/common.ts';
 import { handleError } from '../plugins/errors.ts';
-import { badRequest } from '../errors.ts';
+import { AppError, badRequest } from '../errors.ts';
 import {
   DEPARTMENT_LABELS,
   FACILITY_STATUS_LABELS,
@@ -143,25 +143,37 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       let bytes: Buffer;
       let name = q.filename ?? '';
       if (request.isMultipart()) {
-        // One byte over the limit lets us see the overflow and stop at once: busboy would
-        // otherwise keep reading (and discarding) the rest of a 200 MB body before failing.
-        const part = await request.file({ limits: { fileSize: IMPORT_MAX_BYTES + 1 } });
-        if (!part) throw badRequest('InvalidBody', 'The multipart upload has no file. Send it in a form field named "file".', '上传内容中没有文件。请将文件放在名为 file 的表单字段中。');
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of part.file) {
-          size += (chunk as Buffer).length;
-          if (size > IMPORT_MAX_BYTES) break;
-          chunks.push(chunk as Buffer);
+        try {
+          // One byte over the limit lets us see the overflow and stop at once: busboy would
+          // otherwise keep reading (and discarding) the rest of a 200 MB body before failing.
+          const part = await request.file({ limits: { fileSize: IMPORT_MAX_BYTES + 1 } });
+          if (!part) throw badRequest('InvalidBody', 'The multipart upload has no file. Send it in a form field named "file".', '上传内容中没有文件。请将文件放在名为 file 的表单字段中。');
+          const chunks: Buffer[] = [];
+          let size = 0;
+          for await (const chunk of part.file) {
+            size += (chunk as Buffer).length;
+            if (size > IMPORT_MAX_BYTES) break;
+            chunks.push(chunk as Buffer);
+          }
+          if (size > IMPORT_MAX_BYTES) {
+            request.raw.unpipe();
+            request.raw.pause();
+            reply.header('connection', 'close');
+            throw payloadTooLarge();
+          }
+          bytes = Buffer.concat(chunks);
+          name = part.filename || name;
+        } catch (error) {
+          // busboy's own errors (a body that is not multipart, or ends before its closing
+          // boundary) are the caller's mistake, not ours.
+          const status = (error as { statusCode?: number }).statusCode;
+          if (error instanceof AppError || (status !== undefined && status >= 400 && status < 500)) throw error;
+          throw badRequest(
+            'InvalidBody',
+            `The multipart upload could not be read (${error instanceof Error ? error.message : 'malformed'}): it is cut off or not multipart/form-data. Send the file again, or as the raw request body.`,
+            '无法读取 multipart 上传内容：内容不完整或不是 multipart/form-data 格式。请重新上传，或将文件作为请求体直接发送。',
+          );
         }
-        if (size > IMPORT_MAX_BYTES) {
-          request.raw.unpipe();
-          request.raw.pause();
-          reply.header('connection', 'close');
-          throw payloadTooLarge();
-        }
-        bytes = Buffer.concat(chunks);
-        name = part.filename || name;
       } else if (Buffer.isBuffer(request.body)) {
         bytes = request.body;
       } else {
