@@ -31,6 +31,7 @@ export const HTML_ROW_LIMITS = {
 } as const;
 
 const esc = escapeXml;
+const colon = (lang: Lang) => (lang === 'en' ? ': ' : '：');
 
 function cellText(value: Cell, column: Column, lang: Lang): string {
   if (value === null || value === undefined || value === '') return '';
@@ -89,7 +90,7 @@ function citationHtml(r: Pick<RuleRow, 'citations'>, lang: Lang): string {
   return r.citations
     .map(
       (c) =>
-        `<span class="cite"><b>${esc(c.lineRange)}</b> ${esc(lang === 'en' ? c.document.en : `《${c.document.zh}》`)}${c.draft && lang === 'en' ? ' (draft)' : ''} <span class="file">${esc(c.file)}</span>：「${esc(c.quote)}」</span>`,
+        `<span class="cite"><b>${esc(c.lineRange)}</b> ${esc(lang === 'en' ? c.document.en : `《${c.document.zh}》`)}${c.draft && lang === 'en' ? ' (draft)' : ''} <span class="file">${esc(c.file)}</span>${colon(lang)}「${esc(c.quote)}」</span>`,
     )
     .join('');
 }
@@ -116,7 +117,7 @@ function checklistOwn(m: ReportModel, lang: Lang): string {
         `<td>${esc(tr(r.measured.text, lang))}</td>` +
         `<td>${r.target ? esc(tr(r.target, lang)) : ''}</td>` +
         `<td>${r.shortfall ? `<b>${esc(tr(r.shortfall.text, lang))}</b>` : ''}</td></tr>` +
-        `<tr class="sub"><td colspan="5">${esc(tr(WORDS.citation, lang))}：${citationHtml(r, lang)}${notes ? `<div class="rnote">${esc(notes)}</div>` : ''}${r.interpretation ? `<div class="rnote">${esc(tr(r.interpretation, lang))}</div>` : ''}</td></tr></tbody>`;
+        `<tr class="sub"><td colspan="5">${esc(tr(WORDS.citation, lang))}${colon(lang)}${citationHtml(r, lang)}${notes ? `<div class="rnote">${esc(notes)}</div>` : ''}${r.interpretation ? `<div class="rnote">${esc(tr(r.interpretation, lang))}</div>` : ''}</td></tr></tbody>`;
     }
     out += '</table>';
   }
@@ -150,7 +151,7 @@ function summarySection(m: ReportModel, tables: Map<TableKey, ReportTable>, lang
   const t = (b: Bilingual) => esc(tr(b, lang));
   const facts: [string, string][] = [
     [tr(WORDS.population, lang), u.population === null ? '—' : `${fmt(u.population, 0)}${u.populationYear ? (lang === 'en' ? ` (${u.populationYear})` : `（${u.populationYear} 年）`) : ''}`],
-    [tr(bi('其中城镇人口', 'of whom urban'), lang), u.populationUrban === null ? '—' : `${fmt(u.populationUrban, 0)}${u.population ? `（${pctText(u.populationUrban / u.population)}）` : ''}`],
+    [tr(bi('其中城镇人口', 'of whom urban'), lang), u.populationUrban === null ? '—' : `${fmt(u.populationUrban, 0)}${u.population ? (lang === 'en' ? ` (${pctText(u.populationUrban / u.population)})` : `（${pctText(u.populationUrban / u.population)}）`) : ''}`],
     [tr(bi('面积', 'Area'), lang), u.areaKm2 === null ? '—' : `${fmt(u.areaKm2, 0)} km²`],
     [
       tr(bi('下级单位', 'Units below'), lang),
@@ -212,7 +213,7 @@ function coverSection(m: ReportModel, lang: Lang): string {
   out += `<table class="facts cover-facts"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table>`;
   const synthetic = m.layers.filter((l) => l.synthetic);
   if (synthetic.length > 0) {
-    out += `<div class="warn"><b>${t(bi('合成数据提示', 'Synthetic data'))}</b>：${
+    out += `<div class="warn"><b>${t(bi('合成数据提示', 'Synthetic data'))}</b>${colon(lang)}${
       lang === 'en'
         ? `these layers hold generated data (no public source exists), for demonstrating the method only: ${esc(synthetic.map((l) => `${l.label.en} (${fmt(l.syntheticRows, 0)} of ${fmt(l.rows, 0)} rows)`).join('; '))}. Replace them by importing real data.`
         : `以下图层含程序生成的合成数据（无公开数据源），仅供方法演示，不代表实际情况：${esc(synthetic.map((l) => `${l.label.zh}（${fmt(l.rows, 0)} 条中 ${fmt(l.syntheticRows, 0)} 条）`).join('；'))}。导入真实数据后即可替换。`
@@ -276,7 +277,7 @@ function accessSection(m: ReportModel, tables: Map<TableKey, ReportTable>, lang:
       limit: HTML_ROW_LIMITS.villagesPerClass,
       columns: ['code', 'name', 'township', 'population', 'gap', 'mobile', 'share', 'p90'],
       className: 'data',
-    }).replace('<table', `<div class="caption">${esc(tr(x.class.name, lang))}（${esc(tr(x.class.limitText, lang))}）：${esc(lang === 'en' ? `${fmt(x.villages.length, 0)} villages with people out of reach` : `${fmt(x.villages.length, 0)} 个嘎查村有时限外人口`)}</div><table`);
+    }).replace('<table', `<div class="caption">${esc(tr(x.class.name, lang))}${lang === 'en' ? ` (${esc(x.class.limitText.en)}): ` : `（${esc(x.class.limitText.zh)}）：`}${esc(lang === 'en' ? `${fmt(x.villages.length, 0)} villages with people out of reach` : `${fmt(x.villages.length, 0)} 个嘎查村有时限外人口`)}</div><table`);
   }
   return `${out}</section>`;
 }
@@ -290,7 +291,7 @@ function clinicsSection(m: ReportModel, tables: Map<TableKey, ReportTable>, lang
       ? `${fmt(k.total, 0)} villages assessed: ${fmt(k.own, 0)} with a clinic of their own, ${fmt(k.community, 0)} community stations, ${fmt(k.joint, 0)} served by a joint clinic, ${fmt(k.none, 0)} without any clinic, ${fmt(k.unknown, 0)} unknown.`
       : `共核查 ${fmt(k.total, 0)} 个嘎查村（社区）：有本村卫生室 ${fmt(k.own, 0)} 个，社区卫生服务站 ${fmt(k.community, 0)} 个，由联办卫生室服务 ${fmt(k.joint, 0)} 个，无卫生室 ${fmt(k.none, 0)} 个，数据缺失 ${fmt(k.unknown, 0)} 个。`,
   )}</p>`;
-  if (cite) out += `<p class="note">${esc(tr(WORDS.citation, lang))}：${esc(cite)}</p>`;
+  if (cite) out += `<p class="note">${esc(tr(WORDS.citation, lang))}${colon(lang)}${esc(cite)}</p>`;
   const withDistance = m.clinics.villages.some((v) => v.distanceM !== null);
   out += htmlTable(tables.get('villages_without_clinic')!, lang, { limit: HTML_ROW_LIMITS.villagesWithoutClinic, columns: ['name', 'township', 'population', 'coverage', 'status', 'partner', ...(withDistance ? ['distance'] : [])] });
   // Effects exist only when the candidates were evaluated (mergeEffects).
