@@ -986,8 +986,8 @@ export class App {
     const layer = (key: LayerGroup, label: MessageKey, disabled = false) => ({ key, label: t(label), checked: prefs.layers[key], disabled });
     const layers = [layer('units', 'layerUnits'), layer('facilities', 'layerFacilities'), layer('density', 'layerDensity'), layer('gaps', 'layerGaps'), layer('reach', 'layerReach')];
     if (this.main?.hasBasemap()) layers.push(layer('basemap', 'layerBasemap'));
-    const ratioGroup = locale() === 'en' ? 'Indicators (measured value of the rule)' : '指标（规则的实际值）';
-    const accessGroup = locale() === 'en' ? 'Access: share of people within the limit' : '可达性：时限内人口占比';
+    const ratioGroup = t('indicatorsGroup');
+    const accessGroup = t('accessShareGroup');
     const ruleTitle = (id: string) => L(this.state.rules?.rules.find((r) => r.id === id.slice(5))?.title) || id;
     const classes = this.state.accessParams?.classes ?? [];
     return {

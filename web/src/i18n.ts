@@ -348,6 +348,16 @@ const zh = {
   group_village: '嘎查村卫生室',
   group_other: '诊所、急救及其他',
   details: '详情',
+  acceptedColumns: '可识别的列',
+  nudgeMarker: '微调标记位置',
+  allowMixedTypes: '允许合并不同类型的机构（保留机构的类型不变）',
+  under500: '不足500人',
+  perDoctor: '人/医师',
+  failingBelow: '下级不达标',
+  accessClass_col: '类别',
+  parentUnits: '上级区划',
+  indicatorsGroup: '指标（规则的实际值）',
+  accessShareGroup: '可达性：时限内人口占比',
 };
 
 export type MessageKey = keyof typeof zh;
@@ -671,6 +681,16 @@ const en: Record<MessageKey, string> = {
   group_village: 'Village clinic',
   group_other: 'Clinics, other',
   details: 'Details',
+  acceptedColumns: 'Accepted columns',
+  nudgeMarker: 'Nudge the marker',
+  allowMixedTypes: 'Allow merging different types (the kept facility keeps its type)',
+  under500: 'under 500',
+  perDoctor: 'per doctor',
+  failingBelow: 'Failing below this unit',
+  accessClass_col: 'Class',
+  parentUnits: 'Parent units',
+  indicatorsGroup: 'Indicators (measured value of the rule)',
+  accessShareGroup: 'Access: share of people within the limit',
 };
 
 export const MESSAGES: Record<Locale, Record<MessageKey, string>> = { 'zh-CN': zh, en };

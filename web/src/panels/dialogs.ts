@@ -315,7 +315,7 @@ function importDialog(app: App, state: Extract<DialogState, { kind: 'import' }>)
     /></label>
     ${(() => {
       const k = kinds.find((x) => x.kind === state.kind_);
-      return k ? html`<details><summary>${locale() === 'en' ? 'Accepted columns' : '可识别的列'}</summary><p class="columns">${k.fields.map((f) => html`<code>${locale() === 'en' ? f.en : f.zh}${f.required ? '*' : ''}</code> `)}</p></details>` : nothing;
+      return k ? html`<details><summary>${t('acceptedColumns')}</summary><p class="columns">${k.fields.map((f) => html`<code>${locale() === 'en' ? f.en : f.zh}${f.required ? '*' : ''}</code> `)}</p></details>` : nothing;
     })()}
   </form>
   ${state.busy ? html`<p class="loading" role="status">${state.busy}</p>` : nothing}

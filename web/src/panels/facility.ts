@@ -6,7 +6,7 @@
 import { html, nothing } from 'lit-html';
 import type { App } from '../app.ts';
 import { facilityIcon } from '../app.ts';
-import { fmt, L, labels, locale, t, type MessageKey } from '../i18n.ts';
+import { fmt, L, labels, t, type MessageKey } from '../i18n.ts';
 import type { FacilityView } from '../state.ts';
 import type { FacilityDetail } from '../types.ts';
 import { loaded, syntheticBadge } from './side.ts';
@@ -27,7 +27,7 @@ function editActions(app: App, d: FacilityDetail) {
     return html`<div class="edit-box" role="group" aria-label=${t('actionMove')}>
       <p>${t('moveHint')}</p>
       <p class="meta">${edit.lngLat.lng.toFixed(5)}, ${edit.lngLat.lat.toFixed(5)}</p>
-      <div class="nudge" aria-label=${locale() === 'en' ? 'Nudge the marker' : '微调标记位置'}>
+      <div class="nudge" aria-label=${t('nudgeMarker')}>
         <button type="button" class="small" aria-label="↑" @click=${() => app.nudgeMove(0, 1)}>↑</button>
         <button type="button" class="small" aria-label="↓" @click=${() => app.nudgeMove(0, -1)}>↓</button>
         <button type="button" class="small" aria-label="←" @click=${() => app.nudgeMove(-1, 0)}>←</button>
@@ -45,7 +45,7 @@ function editActions(app: App, d: FacilityDetail) {
       <p>${t('mergeHint', { name: edit.name })}</p>
       <p id="merge-picked">${t('mergePicked', { names: edit.picked.map((p) => p.name).join('、') || t('none') })}</p>
       ${mixed
-        ? html`<label class="check"><input type="checkbox" .checked=${edit.allowMixedTypes} @change=${(e: Event) => app.setAllowMixedTypes((e.target as HTMLInputElement).checked)} />${locale() === 'en' ? 'Allow merging different types (the kept facility keeps its type)' : '允许合并不同类型的机构（保留机构的类型不变）'}</label>`
+        ? html`<label class="check"><input type="checkbox" .checked=${edit.allowMixedTypes} @change=${(e: Event) => app.setAllowMixedTypes((e.target as HTMLInputElement).checked)} />${t('allowMixedTypes')}</label>`
         : nothing}
       <div class="actions">
         <button type="button" class="primary" id="confirm-merge" ?disabled=${edit.picked.length === 0} @click=${() => void app.confirmMerge()}>${t('mergeConfirm')}</button>
@@ -111,8 +111,8 @@ export function facilityPanel(app: App, view: FacilityView) {
                       <input type="radio" name="reach-class" .checked=${view.reachClass === c.cls} @change=${() => app.setReachClass(c.cls)} />
                       ${t('catchmentOf', { class: c.name, n: fmt.int(c.props.population) })}
                     </label>
-                    ${c.props.small ? html`<span class="badge warn">${locale() === 'en' ? 'under 500' : '不足500人'}</span>` : nothing}
-                    <small>${c.props.populationPerDoctor ? ` · ${fmt.int(c.props.populationPerDoctor)} ${locale() === 'en' ? 'per doctor' : '人/医师'}` : ''}</small>
+                    ${c.props.small ? html`<span class="badge warn">${t('under500')}</span>` : nothing}
+                    <small>${c.props.populationPerDoctor ? ` · ${fmt.int(c.props.populationPerDoctor)} ${t('perDoctor')}` : ''}</small>
                   </li>`,
                 )}
               </ul>
@@ -133,8 +133,7 @@ export function facilityPanel(app: App, view: FacilityView) {
                   </li>`,
                 )}
               </ol>`,
-        )}
-        ${L(null)}`;
+        )}`;
     })}
   </section>`;
 }

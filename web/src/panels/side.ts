@@ -86,7 +86,7 @@ export function sidePanelTemplate(app: App) {
   return html`${scenarios
       ? html`<div class="side-tabs" role="tablist" aria-label=${t('workbench')}>
           <button type="button" role="tab" id="tab-details" aria-selected=${String(s.sideTab === 'details')} aria-controls="side-details" @click=${() => ((s.sideTab = 'details'), app.render())}>
-            ${s.unit || s.facility ? (locale() === 'en' ? 'Details' : '详情') : t('overviewTitle')}
+            ${s.unit || s.facility ? t('details') : t('overviewTitle')}
           </button>
           <button type="button" role="tab" id="tab-scenario" aria-selected=${String(s.sideTab === 'scenario')} aria-controls="side-scenario" @click=${() => ((s.sideTab = 'scenario'), app.render())}>
             ${t('workbench')}${s.scenario ? html` · <span class="tab-scenario-name">${s.scenario.name}</span>` : nothing}
@@ -99,4 +99,3 @@ export function sidePanelTemplate(app: App) {
     ${scenarios ? html`<div id="side-scenario" role="tabpanel" aria-labelledby="tab-scenario" ?hidden=${s.sideTab !== 'scenario'}>${workbenchPanel(app)}</div>` : nothing}`;
 }
 
-import { locale } from '../i18n.ts';

@@ -7,7 +7,7 @@
 import { html, nothing } from 'lit-html';
 import type { App } from '../app.ts';
 import { facilityIcon } from '../app.ts';
-import { fmt, L, labels, t, type MessageKey } from '../i18n.ts';
+import { fmt, L, locale, labels, t, type MessageKey } from '../i18n.ts';
 import type { UnitView } from '../state.ts';
 import type { AccessUnitDetail, Assumption, EvaluationResponse, MergeAdvice, RuleResult, UnitDetail } from '../types.ts';
 import { FORCE_ORDER, forceBadge, loaded, syntheticBadge } from './side.ts';
@@ -76,7 +76,7 @@ function rulesTab(app: App, view: UnitView, own: EvaluationResponse) {
       const below = sub.results.filter((r) => r.unit.code !== view.code);
       if (below.length === 0) return nothing;
       return html`<section class="force-group subtree">
-        <h4>${locale() === 'en' ? 'Failing below this unit' : '下级不达标'} <span class="count">${fmt.int(sub.summary.byStatus.fail - (sub.results.length - below.length))}</span></h4>
+        <h4>${t('failingBelow')} <span class="count">${fmt.int(sub.summary.byStatus.fail - (sub.results.length - below.length))}</span></h4>
         <ul class="rule-list">${below.slice(0, 60).map((r) => ruleRow(app, view, r, true))}</ul>
         ${sub.numberMatched > sub.numberReturned ? html`<p class="hint">${t('moreResults', { n: fmt.int(sub.numberMatched - sub.numberReturned) })}</p>` : nothing}
       </section>`;
@@ -109,7 +109,7 @@ function accessTab(app: App, access: AccessUnitDetail) {
     <table class="access-table">
       <thead>
         <tr>
-          <th scope="col">${locale() === 'en' ? 'Class' : '类别'}</th>
+          <th scope="col">${t('accessClass_col')}</th>
           <th scope="col">${t('shareCovered')}</th>
           <th scope="col">${t('gap')}</th>
           <th scope="col">${t('mobile')}</th>
@@ -198,7 +198,7 @@ function header(app: App, view: UnitView, d: UnitDetail) {
     app.api.url(reports!.replace(':unit', encodeURIComponent(d.code)), { format, lang: locale() === 'en' ? 'en' : 'zh', ruleSet: app.state.ruleSet?.id, scenario: app.state.scenario?.id });
   const own = view.own.status === 'ready' ? view.own.value : null;
   return html`<header class="panel-head">
-    <nav class="breadcrumb" aria-label=${locale() === 'en' ? 'Parent units' : '上级区划'}>
+    <nav class="breadcrumb" aria-label=${t('parentUnits')}>
       ${d.parentChain.map((p) => html`<button type="button" class="link" @click=${() => void app.selectUnit(p.code, { fly: true })}>${p.name}</button> › `)}
     </nav>
     <div class="title-row">
@@ -265,4 +265,3 @@ export function unitPanel(app: App, view: UnitView) {
   </section>`;
 }
 
-import { locale } from '../i18n.ts';
