@@ -6,7 +6,7 @@
 import { html, nothing } from 'lit-html';
 import type { App } from '../app.ts';
 import { facilityIcon } from '../app.ts';
-import { fmt, L, labels, t, type MessageKey } from '../i18n.ts';
+import { fmt, labels, t, type MessageKey } from '../i18n.ts';
 import type { FacilityView } from '../state.ts';
 import type { FacilityDetail } from '../types.ts';
 import { loaded, syntheticBadge } from './side.ts';
