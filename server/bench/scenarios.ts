@@ -18,8 +18,12 @@
  * The machine may be shared: every figure prints node's CPU time and the load
  * average beside the wall time. Nothing is written to the database.
  */
+import fs from 'node:fs';
 import os from 'node:os';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { openDatabase } from '../db/index.ts';
+import { loadConfig } from '../config.ts';
 import type { Bench, BenchContext } from './registry.ts';
 import { getDefaultRuleSet, type RuleSetRecord } from '../rules/ruleSets.ts';
 import type { StoredChange } from '../scenarios/changes.ts';
@@ -153,6 +157,62 @@ async function oneChange(b: BenchContext, baseline: Evaluated, picks: Picks): Pr
   b.report('scenarios: diff of that scenario against the baseline (region)', diff.ms, 'ms', `median of ${runs}; node CPU ${fmt(diff.cpuMs)} ms; ${diff.last.rules.changes.length} rule changes, ${diff.last.facilities.length} facilities`);
 }
 
+/**
+ * PostgreSQL only, server on this machine: the database's own CPU time per
+ * re-evaluation, read from /proc of the one backend a single-connection pool
+ * uses (node CPU + database CPU ≈ the wall time on an idle machine).
+ */
+async function databaseCpu(b: BenchContext, picks: Picks): Promise<void> {
+  const url = loadConfig().databaseUrl;
+  if (b.engine !== 'postgres' || !url) return;
+  const handle = await openDatabase({ databaseUrl: url, poolSize: 1 });
+  try {
+    const db: Kysely<Database> = handle.db;
+    const pid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
+    const ticks = 100; // USER_HZ on Linux
+    const cpuMs = () => {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) / ticks) * 1000;
+    };
+    try {
+      // The same pid could be another process if the server runs in another pid namespace (a container).
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres')) throw new Error('not a postgres backend');
+      cpuMs();
+    } catch {
+      b.log('database CPU: the server is not on this machine (no /proc entry for its backend); not measured');
+      return;
+    }
+    const ruleSet = await getDefaultRuleSet(db);
+    const baseline = await baselineEvaluated(db, ruleSet);
+    const cases: [string, StoredChange][] = [
+      ['close a village clinic', { kind: 'close_facility', facilityId: picks.clinic.id }],
+      ['merge two neighbouring village clinics', { kind: 'merge_facilities', facilityIds: [picks.clinic.id, picks.clinicPartner.id], survivorId: picks.clinicPartner.id, site: null }],
+      ['close a township health centre', { kind: 'close_facility', facilityId: picks.township.id }],
+      ['banner hospital: departments and beds', { kind: 'update_facility', facilityId: picks.hospital.id, set: { departments: ['emergency', 'psychiatry_ward', 'obstetrics'], beds: 600 } }],
+    ];
+    const runs = 10;
+    for (const [label, change] of cases) {
+      const target = { state: await stateOf({ ...b, db }, baseline, [change]), scenario: { id: 0, version: 1 } };
+      await reevaluate(db, baseline, target);
+      const d0 = cpuMs();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < runs; i++) await reevaluate(db, baseline, target);
+      const c = process.cpuUsage(c0);
+      const node = (c.user + c.system) / 1000 / runs;
+      const database = (cpuMs() - d0) / runs;
+      b.report(
+        `scenarios: CPU of one re-evaluation, node + database — ${label}`,
+        node + database,
+        'ms',
+        `node ${fmt(node)} ms + database ${fmt(database)} ms (its backend's /proc), mean of ${runs}; wall ${fmt((performance.now() - t0) / runs)} ms at load ${os.loadavg()[0]!.toFixed(1)}; ≈ the wall time on an idle machine; target < 100 ms`,
+      );
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 async function advisor(b: BenchContext, baseline: Evaluated): Promise<void> {
   // Twice: the first run also compiles the hot loops; a running server has done that.
   const runs = 2;
@@ -203,6 +263,7 @@ export const scenariosBench: Bench = {
     }
     b.log(`changes use: clinic ${picks.clinic.name} (${picks.clinic.id}), township centre ${picks.township.name} (${picks.township.id}), hospital ${picks.hospital.name} (${picks.hospital.id}), village ${picks.village.code}`);
     await oneChange(b, baseline, picks);
+    await databaseCpu(b, picks);
     await advisor(b, baseline);
   },
 };
