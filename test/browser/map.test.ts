@@ -206,6 +206,17 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#diff-summary')?.textContent?.includes('2 项变更'), null, { timeout: 90_000 });
     expect(await page.locator('#change-list li').nth(1).textContent()).toContain(facility.name);
     await screenshot(page, 'scenario-two-changes');
+
+    // Upgrade the same centre: 20 more beds.
+    await page.click('#tab-details');
+    await page.click('#action-upgrade');
+    const beds = Number(await page.inputValue('#upgrade-beds'));
+    await page.fill('#upgrade-beds', String(beds + 20));
+    await screenshot(page, 'facility-upgrade');
+    await page.click('#upgrade-submit');
+    await page.click('#tab-scenario');
+    await page.waitForFunction(() => document.querySelector('#diff-summary')?.textContent?.includes('3 项变更'), null, { timeout: 90_000 });
+    expect(await page.locator('#change-list li').nth(2).textContent()).toContain(String(beds + 20));
   });
 
   it('an import with a bad row shows the row error and writes nothing', async () => {
