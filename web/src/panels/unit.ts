@@ -227,7 +227,7 @@ export function unitPanel(app: App, view: UnitView) {
       const tabs: { key: UnitView['tab']; label: string; show: boolean }[] = [
         { key: 'rules', label: t('tabRules'), show: true },
         { key: 'access', label: t('tabAccess'), show: true },
-        { key: 'merge', label: t('tabMerge'), show: Boolean(app.state.config?.features.mergeAdvisor) && (d.level === 'banner' || d.level === 'township' || d.level === 'league') },
+        { key: 'merge', label: t('tabMerge'), show: Boolean(app.state.config?.features.mergeAdvisor) && (d.level === 'banner' || d.level === 'township') },
         { key: 'children', label: `${t('tabChildren')}（${d.children.length}）`, show: d.children.length > 0 },
       ];
       return html`${header(app, view, d)}
