@@ -73,6 +73,28 @@ describe.skipIf(unavailable !== null)('login and admin pages in Chromium (authen
     expect(errors.filter((e) => !/401/.test(e))).toEqual([]);
   });
 
+  it('the map app shows its own login view without a session, then loads with the new one', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+    const fresh = await context.newPage();
+    const pageErrors: string[] = [];
+    fresh.on('pageerror', (e) => pageErrors.push(e.message));
+    await fresh.goto(`${url}/`);
+    await fresh.waitForSelector('#login-form');
+    expect(await fresh.locator('#login-title').textContent()).toBe('登录');
+    await fresh.fill('#login-name', 'chief');
+    await fresh.fill('#login-password', 'not the password');
+    await fresh.click('#login-form button[type=submit]');
+    await fresh.waitForSelector('#login-error');
+    await screenshot(fresh, 'app-login');
+    await fresh.fill('#login-password', 'my own passphrase 2025');
+    await fresh.click('#login-form button[type=submit]');
+    await fresh.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    expect(await fresh.locator('#login').isHidden()).toBe(true);
+    expect(await fresh.locator('.user-chip').textContent()).toContain('测试admin');
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
   it('administers users from /admin', async () => {
     errors.length = 0;
     await page.goto(`${url}/admin`);
