@@ -9,6 +9,7 @@ import { LEVEL_LABELS, FACILITY_TYPE_LABELS, type FacilityType } from '../domain
 import { FORCE_LABELS, STATUS_LABELS, type Bilingual } from '../rules/types.ts';
 import { bi, tr, WORDS, type Lang } from './i18n.ts';
 import type { ReportModel, RuleRow } from './model.ts';
+import { CHANGE_KIND_LABELS, type ChangeKind } from '../scenarios/changes.ts';
 
 export type CellKind = 'text' | 'int' | 'num1' | 'num2' | 'pct' | 'minutes' | 'km';
 export type Cell = string | number | null;
@@ -340,7 +341,7 @@ export function reportTables(m: ReportModel, lang: Lang): ReportTable[] {
       sheet: bi('情景变更', 'Scenario changes'),
       title: bi('情景包含的变更', 'Changes in the scenario'),
       columns: [c('position', '序号', 'No.', 'int', 6), c('inherited', '继承', 'Inherited', 'text', 8), c('kind', '类型', 'Kind', 'text', 18), c('summary', '内容', 'Change', 'text', 70), c('conflict', '冲突（未计入）', 'Conflict (skipped)', 'text', 40)],
-      rows: m.scenario.changes.map((ch) => [ch.position, ch.inherited ? t(WORDS.yes) : '', ch.kind, t(ch.summary), ch.conflict ? t(ch.conflict) : '']),
+      rows: m.scenario.changes.map((ch) => [ch.position, ch.inherited ? t(WORDS.yes) : '', CHANGE_KIND_LABELS[ch.kind as ChangeKind] ? t(CHANGE_KIND_LABELS[ch.kind as ChangeKind]) : ch.kind, t(ch.summary), ch.conflict ? t(ch.conflict) : '']),
     });
     add({
       key: 'scenario_rules',
