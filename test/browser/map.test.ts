@@ -29,6 +29,8 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const errors: string[] = [];
+  /** Requests to anywhere but this server: none (offline map: no glyph server, sprite, CDN or basemap). */
+  const elsewhere: string[] = [];
 
   /** Move the main map and wait until its tiles are drawn. */
   async function jumpTo(center: [number, number], zoom: number): Promise<void> {
@@ -56,6 +58,7 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => !r.url().startsWith(server.url) && !/^(data|blob):/.test(r.url()) && elsewhere.push(r.url()));
     // 4xx answers the UI shows to the user (the bad import) are expected; anything else logged as an error is not.
     page.on('console', (m) => m.type() === 'error' && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
   });
@@ -77,6 +80,7 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     // Background only scores ~0; the coloured leagues cover a good part of the canvas.
     expect(await shareOfPixelsNot(page, '#map-main canvas', BACKGROUND)).toBeGreaterThan(0.2);
     expect(errors).toEqual([]);
+    expect(elsewhere).toEqual([]); // labels included: drawn from the computer's fonts
   });
 
   it('clicking Aohan Banner opens its panel with the psychiatric-ward rule and its citation', async () => {
@@ -272,5 +276,6 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     expect(await page.locator('.facts').textContent()).toContain('448,712');
     await screenshot(page, 'english-unit-panel');
     expect(errors).toEqual([]);
+    expect(elsewhere).toEqual([]);
   });
 });
