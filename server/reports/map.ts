@@ -402,7 +402,7 @@ function legendSvg(data: MapData, top: number, lang: Lang): { svg: string; heigh
     const count = data.groups.find((c) => c.key === g.key);
     if (!count) continue;
     const { x, y } = at();
-    rows.push(symbol(g.shape, x + 9, y, SYMBOL_SIZE[g.shape], g.colour) + text(x, y, `${tr(g.label, lang)}（${fmt(count.count, 0)}）`));
+    rows.push(symbol(g.shape, x + 9, y, SYMBOL_SIZE[g.shape], g.colour) + text(x, y, lang === 'en' ? `${g.label.en} (${fmt(count.count, 0)})` : `${g.label.zh}（${fmt(count.count, 0)}）`));
     i++;
   }
   if (data.places.length > 0) {
