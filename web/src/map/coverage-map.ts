@@ -102,7 +102,8 @@ export class CoverageMap {
       container: options.container,
       style: styleBasemap ?? { version: 8, sources, layers },
       bounds: REGION_BOUNDS,
-      fitBoundsOptions: { padding: 20 },
+      // The legend sits bottom left, over the region's far west (Alxa): start the region clear of it.
+      fitBoundsOptions: { padding: { top: 20, right: 20, bottom: 20, left: 250 } },
       maxZoom: 16,
       minZoom: 3,
       attributionControl: { compact: true, customAttribution: options.attribution },
