@@ -437,6 +437,9 @@ function checklistSection(sorted: readonly RuleResult[], root: ScopedUnit): Repo
   return { own, below: belowList, failuresBelow, all: sorted.map(ruleRow) };
 }
 
+/** Merge candidates evaluated as scenarios when a report asks for their effects. */
+export const MAX_EVALUATED_MERGES = 150;
+
 export interface AssembleOptions {
   /** Evaluate every merge candidate as a scenario (GET /api/merge-advisor does; ~0.5–1 s per candidate). */
   mergeEffects?: boolean;
@@ -466,7 +469,8 @@ export async function assembleReport(db: Kysely<Database>, inputs: ReportInputs,
 
   const [unit, facilities, layers] = [await unitInfo(inputs, db, root, scope), await facilitiesByType(inputs, db, scope), await layerProvenance(ctx, scope)];
 
-  const merges = await adviseMerges(db, evaluated, { unit: root.code, ...(options.mergeEffects ? {} : { maxEvaluated: 0 }) });
+  // Effects cost ~0.5–1 s per candidate: at most MAX_EVALUATED_MERGES (a league has thousands); the rest are listed.
+  const merges = await adviseMerges(db, evaluated, { unit: root.code, maxEvaluated: options.mergeEffects ? MAX_EVALUATED_MERGES : 0 });
   // Unevaluated candidates carry no ranking: list those the text names (joint clinics, 002:25) first,
   // smallest villages and catchments first.
   if (!options.mergeEffects) merges.candidates.sort(listOrder);
