@@ -81,7 +81,8 @@ const ACCESS = ['/api/access/circle?unit=150430', '/api/access/units?unit=150430
  */
 interface ScenarioWorkload {
   setup(base: string, admin: Record<string, string>, clients: Client[]): Promise<void>;
-  step(base: string, client: Client, n: number, record: (s: Sample) => void, deadline: number): Promise<void>;
+  /** One scenario operation of a client, through the test's timed request function. */
+  step(client: Client, n: number, deadline: number): Promise<void>;
   verify(database: ServerDatabase, clients: Client[]): Promise<void>;
 }
 
@@ -104,7 +105,7 @@ function scenarioWorkloadOf(timed: { current?: Timed }): ScenarioWorkload {
         client.scenario = { id: body.id, version: body.version, acked: [] };
       }
     },
-    async step(_base, client, n, _record, deadline) {
+    async step(client, n, deadline) {
       const run = timed.current!;
       if (n % 3 === 0) {
         // The contended case: read the shared scenario's version, add, on 409 read again.
@@ -331,7 +332,7 @@ describe(`load: ${CLIENTS} clients for ${SECONDS} s (${engine})`, () => {
           });
           if (r?.status === 201) client.created.push(code);
         } else {
-          await scenarioWorkload.step(server.url, client, n, record, deadline);
+          await scenarioWorkload.step(client, n, deadline);
         }
       }
     }
