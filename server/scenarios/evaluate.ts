@@ -139,22 +139,25 @@ export async function baselineEvaluated(db: Kysely<Database>, ruleSet: RuleSetRe
     const started = performance.now();
     const timings: { stage: string; ms: number }[] = [];
     let t = performance.now();
-    const access = await accessResult(db, ruleSet.params.access, baselineContext(db), dv);
+    const cached = await accessResult(db, ruleSet.params.access, baselineContext(db), dv);
     timings.push({ stage: 'access (baseline)', ms: ms(t) });
     t = performance.now();
     const aggregates: AggregateReuse['rows'] = new Map();
-    const evaluation = await inEvaluationTransaction(db, async (trx, current) => {
-      if (current !== dv) throw new StaleBaseline();
+    // Never stale: when an edit landed meanwhile, access is evaluated again in the
+    // rules' snapshot, so both are of the data version that snapshot sees.
+    const { evaluation, access, version } = await inEvaluationTransaction(db, async (trx, current) => {
       const ctx = baselineContext(trx);
+      const access = current === dv ? cached : await evaluateAccess(ctx, ruleSet.params.access, { dataVersion: current });
       rememberResult(trx, ctx, access);
-      return evaluate(ctx, ruleSet, { dataVersion: dv, aggregates: { rows: aggregates } });
+      const evaluation = await evaluate(ctx, ruleSet, { dataVersion: current, aggregates: { rows: aggregates } });
+      return { evaluation, access, version: current };
     });
-    timings.push({ stage: 'rules (baseline)', ms: ms(t) });
+    timings.push({ stage: version === dv ? 'rules (baseline)' : `rules and access (baseline; data moved on to version ${version})`, ms: ms(t) });
     return {
       ruleSet,
-      dataVersion: dv,
+      dataVersion: version,
       scenario: null,
-      state: new ScenarioState(baselineFor(db, dv)),
+      state: new ScenarioState(baselineFor(db, version)),
       baseline: { evaluation, byUnit: byUnit(evaluation.results), aggregates },
       overrides: new Map(),
       access,
@@ -190,16 +193,19 @@ function sameFacility(a: Facility | null, b: Facility | null): boolean {
 
 /** Facilities, units and cells whose effective rows differ between two states of one baseline. */
 export function diffStates(a: ScenarioState, b: ScenarioState): StateDiff {
+  // States of two data versions (a diff whose sides were evaluated while edits landed) each hold
+  // only the baseline rows their own changes needed: a row one side never loaded is the other's.
+  const other = a.base !== b.base;
   const facilities: FacilityDelta[] = [];
   for (const id of new Set([...a.facilities.keys(), ...b.facilities.keys()])) {
-    const before = a.facility(id);
-    const after = b.facility(id);
+    const before = a.facility(id) ?? (other ? (b.base.facilities.get(id) ?? null) : null);
+    const after = b.facility(id) ?? (other ? (a.base.facilities.get(id) ?? null) : null);
     if (!sameFacility(before, after)) facilities.push({ id, before, after });
   }
   const units: string[] = [];
   for (const code of new Set([...a.units.keys(), ...b.units.keys()])) {
-    const x = a.unit(code);
-    const y = b.unit(code);
+    const x = a.unit(code) ?? (other ? (b.base.units.get(code) ?? null) : null);
+    const y = b.unit(code) ?? (other ? (a.base.units.get(code) ?? null) : null);
     if (POPULATION_COLUMNS.some((c) => x?.[c] !== y?.[c])) units.push(code);
   }
   const cells: number[] = [];
@@ -340,23 +346,46 @@ export async function reevaluate(db: Kysely<Database>, base: Evaluated, target: 
 
 /** Everything evaluated from scratch over the scenario relations (no reuse): the reference the incremental path must match. */
 export async function fullEvaluation(db: Kysely<Database>, ruleSet: RuleSetRecord, target: Target, baseline: BaselineRules): Promise<Evaluated> {
-  const started = performance.now();
+  return inEvaluationTransaction(db, (trx, dataVersion) => fullEvaluationIn(trx, dataVersion, ruleSet, target, baseline));
+}
+
+/**
+ * A scenario evaluated from scratch in one snapshot: its changes applied to the
+ * data that snapshot sees (`prepare` builds the state with `trx`), rules and
+ * access over the scenario relations. Slower than the incremental path (a whole
+ * region), but it cannot go stale — the fallback while edits keep moving the data.
+ */
+export async function snapshotEvaluation<M extends { state: ScenarioState; scenario: { id: number; version: number } }>(
+  db: Kysely<Database>,
+  ruleSet: RuleSetRecord,
+  prepare: (trx: Transaction<Database>, dataVersion: number) => Promise<M>,
+): Promise<{ model: M; evaluated: Evaluated }> {
   return inEvaluationTransaction(db, async (trx, dataVersion) => {
-    const ctx = contextOf(trx, target.state, target.scenario);
-    const access = await evaluateAccess(ctx, ruleSet.params.access, { dataVersion });
-    rememberResult(trx, ctx, access);
-    const evaluation = await evaluate(ctx, ruleSet, { dataVersion });
-    const overrides = byUnit(evaluation.results);
-    for (const code of baseline.byUnit.keys()) if (!overrides.has(code)) overrides.set(code, []);
-    return {
-      ruleSet,
-      dataVersion,
-      scenario: target.scenario,
-      state: target.state,
-      baseline,
-      overrides,
-      access,
-      stats: { base: 'full', facilitiesChanged: 0, unitsChanged: 0, cellsChanged: 0, unitsReevaluated: overrides.size, cellsReassigned: {}, timings: [], totalMs: ms(started) },
-    };
+    const model = await prepare(trx, dataVersion);
+    const target: Target = { state: model.state, scenario: { id: model.scenario.id, version: model.scenario.version } };
+    const evaluated = await fullEvaluationIn(trx, dataVersion, ruleSet, target, null);
+    return { model, evaluated };
   });
+}
+
+async function fullEvaluationIn(trx: Transaction<Database>, dataVersion: number, ruleSet: RuleSetRecord, target: Target, baselineRules: BaselineRules | null): Promise<Evaluated> {
+  const started = performance.now();
+  const ctx = contextOf(trx, target.state, target.scenario);
+  const access = await evaluateAccess(ctx, ruleSet.params.access, { dataVersion });
+  rememberResult(trx, ctx, access);
+  const evaluation = await evaluate(ctx, ruleSet, { dataVersion });
+  const overrides = byUnit(evaluation.results);
+  // Without a baseline of this version, the evaluation stands for itself.
+  const baseline = baselineRules ?? { evaluation, byUnit: new Map<string, RuleResult[]>(), aggregates: new Map() };
+  for (const code of baseline.byUnit.keys()) if (!overrides.has(code)) overrides.set(code, []);
+  return {
+    ruleSet,
+    dataVersion,
+    scenario: target.scenario,
+    state: target.state,
+    baseline,
+    overrides,
+    access,
+    stats: { base: 'full', facilitiesChanged: 0, unitsChanged: 0, cellsChanged: 0, unitsReevaluated: overrides.size, cellsReassigned: {}, timings: [], totalMs: ms(started) },
+  };
 }

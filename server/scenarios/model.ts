@@ -46,9 +46,11 @@ export async function buildState(
   ownId: number,
   changes: readonly ChangeRecord[],
   positions?: Map<number, number>,
+  /** Read the baseline rows through this (a transaction's snapshot) while sharing `db`'s rows of the version. */
+  reader: Kysely<Database> = db,
 ): Promise<{ state: ScenarioState; applied: AppliedChange[] }> {
   const base = baselineFor(db, dataVersion);
-  await base.ensure(db, referencesOf(changes.map((c) => c.change)));
+  await base.ensure(reader, referencesOf(changes.map((c) => c.change)));
   const state = new ScenarioState(base);
   const applied: AppliedChange[] = [];
   const counters = new Map<number, number>();

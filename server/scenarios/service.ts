@@ -33,7 +33,7 @@ import {
   updateScenarioMeta,
   type ScenarioRecord,
 } from './repository.ts';
-import { baselineEvaluated, diffSize, diffStates, reevaluate, StaleBaseline, type Evaluated } from './evaluate.ts';
+import { baselineEvaluated, diffSize, diffStates, reevaluate, snapshotEvaluation, StaleBaseline, type Evaluated } from './evaluate.ts';
 import type { Problem } from './state.ts';
 
 /**
@@ -267,6 +267,8 @@ export async function scenarioEvaluated(db: Kysely<Database>, scenarioId: number
       const scope = `s${scenarioId}|rs${ruleSet.id}@${ruleSet.version}|d${model.dataVersion}`;
       const evaluated = await caches.byKey.get(`${scope}|v${model.scenario.version}`, async () => {
         const baseline = await baselineEvaluated(db, ruleSet, model.dataVersion);
+        // The baseline caught up with newer data than the model was built on: build it again.
+        if (baseline.dataVersion !== model.dataVersion) throw new StaleBaseline();
         const previous = caches.latest.get(scope);
         const base = previous && diffSize(diffStates(previous.state, model.state)) < diffSize(diffStates(baseline.state, model.state)) ? previous : baseline;
         const result = await reevaluate(db, base, { state: model.state, scenario: { id: model.scenario.id, version: model.scenario.version } });
@@ -278,10 +280,23 @@ export async function scenarioEvaluated(db: Kysely<Database>, scenarioId: number
       });
       return { model, evaluated };
     } catch (error) {
-      if (error instanceof StaleBaseline && attempt < 2) continue;
-      throw error;
+      if (!(error instanceof StaleBaseline)) throw error;
+      // Edits keep moving the data faster than an incremental evaluation catches up: one snapshot.
+      if (attempt >= 2) return evaluatedInOneSnapshot(db, scenarioId, ruleSet);
     }
   }
+}
+
+/** The scenario's model and evaluation from one snapshot of the data (never stale; a full evaluation). */
+async function evaluatedInOneSnapshot(db: Kysely<Database>, scenarioId: number, ruleSet: RuleSetRecord): Promise<{ model: ScenarioModel; evaluated: Evaluated }> {
+  return snapshotEvaluation(db, ruleSet, async (trx, dataVersion) => {
+    const chain = await scenarioChain(trx, scenarioId);
+    if (chain.length === 0) throw scenarioNotFound(scenarioId);
+    const scenario = chain[chain.length - 1]!;
+    const changes = orderChanges(chain, await changesOf(trx, chain.map((c) => c.id)));
+    const { state, applied } = await buildState(db, dataVersion, scenario.id, changes, undefined, trx);
+    return { scenario, chain, changes: applied, state, dataVersion };
+  });
 }
 
 export async function baselineServed(db: Kysely<Database>, ruleSet: RuleSetRecord): Promise<Evaluated> {
