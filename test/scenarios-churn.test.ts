@@ -71,4 +71,18 @@ describe(`scenario evaluation under a moving data version (${engine})`, () => {
     expect(summary(evaluation.json())).toEqual(summary(quiet.json()));
     expect(diff.json().facilities.map((f: { what: string }) => f.what)).toEqual(['closed']);
   }, 300_000);
+
+  it('answers the merge advisor (no 500): candidates an edit overtook are listed unevaluated with the reason', async () => {
+    const edits = churn();
+    let res;
+    try {
+      res = await app.inject({ method: 'GET', url: '/api/merge-advisor?unit=150430&limit=500' });
+    } finally {
+      await edits.stop();
+    }
+    expect(res.statusCode, res.body.slice(0, 500)).toBe(200);
+    const candidates = res.json().candidates as { effect: unknown; problem: { en: string; zh: string } | null }[];
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const c of candidates) if (c.effect === null) expect(c.problem, 'an unevaluated candidate says why').not.toBeNull();
+  }, 300_000);
 });

@@ -33,7 +33,7 @@ import { classOf } from '../access/views.ts';
 import { fmt } from '../rules/text.ts';
 import { contextOf } from './context.ts';
 import { diffEvaluations, type AccessFigures } from './diff.ts';
-import { reevaluate, type Evaluated } from './evaluate.ts';
+import { reevaluate, StaleBaseline, type Evaluated } from './evaluate.ts';
 import { applyChange } from './state.ts';
 import type { StoredMerge } from './changes.ts';
 import type { Bilingual } from './describe.ts';
@@ -344,8 +344,23 @@ export async function adviseMerges(db: Kysely<Database>, base: Evaluated, option
     };
   };
   let next = 0;
+  // An edit landed while evaluating: later candidates would mix two data versions. They are listed
+  // unevaluated with the reason (the client asks again), never a 500.
+  let moved = false;
   const worker = async () => {
-    while (next < toEvaluate.length) await evaluateOne(toEvaluate[next++]!);
+    while (next < toEvaluate.length) {
+      const item = toEvaluate[next++]!;
+      if (!moved) {
+        try {
+          await evaluateOne(item);
+          continue;
+        } catch (error) {
+          if (!(error instanceof StaleBaseline)) throw error;
+          moved = true;
+        }
+      }
+      item.candidate.problem = { zh: '评估期间数据已更新，该候选未评估；请重新获取合并建议', en: 'the data changed while the candidates were evaluated: not evaluated; ask for the advice again' };
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 1, toEvaluate.length)) }, worker));
   // Ranked: no rule newly failing first, then fewest people pushed past the access limit, then least added travel.
