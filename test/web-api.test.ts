@@ -45,6 +45,45 @@ describe('queryString', () => {
   });
 });
 
+describe('over the rate limit', () => {
+  it('a read answered 429 waits the Retry-After the server gives and is sent once more; a write is not', async () => {
+    const sent: string[] = [];
+    let refuse = 1;
+    const api = createApi(async (input, init) => {
+      sent.push(`${init?.method} ${input}`);
+      if (refuse-- > 0) return new Response(JSON.stringify({ code: 'RateLimited', message: 'Too many requests', messageZh: '请求过多' }), { status: 429, headers: { 'retry-after': '0' } });
+      return new Response(JSON.stringify({ units: [] }), { status: 200 });
+    });
+    await expect(api.search('敖汉')).resolves.toEqual({ units: [] });
+    expect(sent).toEqual(['GET /api/ui/search?q=%E6%95%96%E6%B1%89&limit=12', 'GET /api/ui/search?q=%E6%95%96%E6%B1%89&limit=12']);
+    // Only once: a second 429 reaches the caller.
+    refuse = 2;
+    sent.length = 0;
+    await expect(api.search('敖汉')).rejects.toMatchObject({ status: 429, messageZh: '请求过多' });
+    expect(sent).toHaveLength(2);
+    refuse = 1;
+    sent.length = 0;
+    await expect(api.createScenario({ name: 'x' })).rejects.toMatchObject({ status: 429 });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('the real limit answers 429 with a Retry-After the client can wait for', async () => {
+    const db = await createTestDatabase();
+    const app = await buildTestApp(db, { rateLimits: { expensive: 1 } });
+    try {
+      const first = await app.inject({ method: 'GET', url: '/api/ui/unit-stats?level=league' });
+      expect(first.statusCode).toBe(200);
+      const second = await app.inject({ method: 'GET', url: '/api/ui/unit-stats?level=league' });
+      expect(second.statusCode).toBe(429);
+      expect(Number(second.headers['retry-after'])).toBeGreaterThan(0);
+      expect(second.json().messageZh).toMatch(/[\u4e00-\u9fff]/);
+    } finally {
+      await app.close();
+      await db.dispose();
+    }
+  });
+});
+
 describe(`web API client against the real app (${engine})`, () => {
   let db: TestDatabase;
   let local: FastifyInstance;

@@ -221,6 +221,16 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     await page.click('#tab-scenario');
     await page.waitForFunction(() => document.querySelector('#diff-summary')?.textContent?.includes('3 项变更'), null, { timeout: 90_000 });
     expect(await page.locator('#change-list li').nth(2).textContent()).toContain(String(beds + 20));
+
+    // Compare: baseline left, scenario right, one camera; both drawn.
+    await page.click('#compare-toggle');
+    await page.waitForSelector('#map-compare:not([hidden]) canvas');
+    await page.waitForFunction(() => document.querySelector('#map-compare .pane-label-text')?.textContent?.includes('合并两所村卫生室'));
+    await page.waitForTimeout(3000);
+    await screenshot(page, 'scenario-compare');
+    expect(await shareOfPixelsNot(page, '#map-compare canvas', BACKGROUND)).toBeGreaterThan(0.05);
+    await page.click('#compare-toggle');
+    await page.waitForSelector('#map-compare', { state: 'hidden' });
   });
 
   it('an import with a bad row shows the row error and writes nothing', async () => {
@@ -271,7 +281,10 @@ describe.skipIf(unavailable !== null)('map UI in Chromium', () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     const rule = page.locator('.rule[data-rule="im-psych-ward-pop-gt-300k"]');
-    await rule.waitFor({ timeout: 60_000 });
+    await rule.waitFor({ timeout: 90_000 }).catch(async (error: unknown) => {
+      await screenshot(page, 'english-failure');
+      throw error;
+    });
     expect((await rule.locator('.status').textContent())?.toLowerCase()).toBe('fail');
     expect(await page.locator('.facts').textContent()).toContain('448,712');
     await screenshot(page, 'english-unit-panel');

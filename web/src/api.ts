@@ -74,6 +74,17 @@ type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** A 429 on a read is retried once when the server asks to wait at most this long. */
+export const MAX_RETRY_AFTER_S = 30;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
+
 export interface ScenarioRef {
   /** null = the baseline. */
   scenario: number | null;
@@ -86,7 +97,7 @@ export function createApi(fetchImpl: FetchLike, base = '') {
   let csrfToken: string | null = null;
   const unauthorizedListeners = new Set<(error: ApiError) => void>();
 
-  async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown; form?: FormData; signal?: AbortSignal } = {}): Promise<T> {
+  async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown; form?: FormData; signal?: AbortSignal } = {}, attempt = 0): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     let body: BodyInit | undefined;
     if (options.form) body = options.form;
@@ -107,6 +118,13 @@ export function createApi(fetchImpl: FetchLike, base = '') {
       } catch {
         json = null;
       }
+    }
+    // Over the per-minute limit of evaluations (RATE_LIMIT_EXPENSIVE; one user in local mode): a read
+    // waits as long as the server says, once, if that is short — clicking through units stays usable.
+    const retryAfter = Number(response.headers.get('retry-after'));
+    if (response.status === 429 && method === 'GET' && attempt === 0 && Number.isFinite(retryAfter) && retryAfter <= MAX_RETRY_AFTER_S) {
+      await sleep(Math.max(0.2, retryAfter) * 1000, options.signal);
+      return request<T>(method, path, options, attempt + 1);
     }
     if (!response.ok) {
       const b = (json ?? {}) as Record<string, unknown>;

@@ -44,6 +44,7 @@ export class App {
   private selectionAbort: AbortController | null = null;
   private moveMarker: maplibregl.Marker | null = null;
   private toastTimer: ReturnType<typeof setTimeout> | null = null;
+  private legendBeforeCompare: boolean | null = null;
 
   constructor(
     readonly api: Api,
@@ -772,7 +773,8 @@ export class App {
     this.state.compare = on;
     this.root.maps.classList.toggle('comparing', on);
     if (on && this.main) {
-      // Two half-width maps: the legend starts folded (one click opens it).
+      // Two half-width maps: the legend starts folded (one click opens it); leaving restores it.
+      this.legendBeforeCompare = this.state.prefs.legendCollapsed;
       this.state.prefs.legendCollapsed = true;
       this.root.comparePane.hidden = false;
       const compare = new CoverageMap({
@@ -798,6 +800,9 @@ export class App {
         await this.refreshStats();
       });
     } else {
+      if (this.legendBeforeCompare !== null) this.state.prefs.legendCollapsed = this.legendBeforeCompare;
+      this.legendBeforeCompare = null;
+      this.persist();
       this.unsyncCompare?.();
       this.unsyncCompare = null;
       if (this.mainLabel) this.main?.map.removeControl(this.mainLabel);
