@@ -135,15 +135,25 @@ async function jointClinicPairs(db: Kysely<Database>, base: Evaluated, scope: Sc
       FROM ${ctx.units} AS u LEFT JOIN ${ctx.units} AS pu ON pu.code = u.parent_code
       WHERE u.level = 'village' AND ${scopeCondition(scope, 'u', 'code')} AND u.population < ${below} AND u.point IS NOT NULL
     ),
-    clinic AS (
+    -- Inlined, not materialized: the nearest-clinic lookup below then uses the GiST index on location.
+    clinic AS NOT MATERIALIZED (
       SELECT f.id, f.unit_code, f.location, f.villages_served FROM ${ctx.facilities} AS f
       WHERE f.type = 'village_clinic' AND f.status = ANY(${statuses}::text[])
     ),
     own AS (
       SELECT c.unit_code, count(*) AS n, min(c.id) AS id FROM clinic AS c WHERE c.unit_code IN (SELECT code FROM v) GROUP BY c.unit_code
+    ),
+    -- The clinic of another village listing the village in its villages_served (lowest id): one hash
+    -- join over the unnested lists, not a scan of every clinic's list per village.
+    listed AS (
+      SELECT DISTINCT ON (s.code) s.code, c.id, c.location
+      FROM clinic AS c CROSS JOIN LATERAL unnest(c.villages_served) AS s(code)
+      WHERE ${byListing} AND s.code IN (SELECT code FROM v) AND c.unit_code <> s.code
+      ORDER BY s.code, c.id
     )
     SELECT v.code, v.name, v.population, v.kind, v.urban, v.parent_kind, v.parent_urban, own.id AS clinic_id,
-           near.id AS near_id, near.distance AS near_distance, listed.id AS listed_id, listed.distance AS listed_distance
+           near.id AS near_id, near.distance AS near_distance, listed.id AS listed_id,
+           round(ST_Distance(listed.location::geography, v.point::geography)::numeric, 1) AS listed_distance
     FROM v JOIN own ON own.unit_code = v.code AND own.n = 1
     LEFT JOIN LATERAL (
       SELECT c.id, round(ST_Distance(c.location::geography, v.point::geography)::numeric, 1) AS distance FROM clinic AS c
@@ -152,11 +162,7 @@ async function jointClinicPairs(db: Kysely<Database>, base: Evaluated, scope: Sc
         AND ST_DWithin(c.location::geography, v.point::geography, ${p.adjacencyMetres}::float8)
       ORDER BY ST_Distance(c.location::geography, v.point::geography), c.id LIMIT 1
     ) AS near ON true
-    LEFT JOIN LATERAL (
-      SELECT c.id, round(ST_Distance(c.location::geography, v.point::geography)::numeric, 1) AS distance FROM clinic AS c
-      WHERE ${byListing} AND c.unit_code <> v.code AND cardinality(c.villages_served) > 0 AND v.code = ANY(c.villages_served)
-      ORDER BY c.id LIMIT 1
-    ) AS listed ON true
+    LEFT JOIN listed ON listed.code = v.code
     ORDER BY v.code`.execute(db);
   const pairs: Pair[] = [];
   for (const r of rows) {
