@@ -10,9 +10,11 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Geometry } from 'geojson';
+import proj4 from 'proj4';
+import { GRID_PROJ4 } from '../../seeds/geometry.ts';
 import type { Database } from '../db/schema.ts';
 import { GAP, type AccessResult, type ClassAccess } from './engine.ts';
-import { LEVEL_COUNT, LEVEL_INDEX } from './inputs.ts';
+import { LEVEL_COUNT, LEVEL_INDEX, type CellSet } from './inputs.ts';
 import type { Bbox } from '../db/postgis.ts';
 
 /** Squares are drawn 1 % larger than the cell so that neighbours overlap instead of merely touching. */
@@ -28,12 +30,66 @@ function metresPerDegree(lat: number): { lon: number; lat: number } {
   };
 }
 
-/** The cell's square as lon/lat extent. */
+/**
+ * The population grid's plane (seeds/geometry.ts): its cells are squares in an
+ * Albers conic projection, turned against the meridians by the convergence
+ * n·(λ − 112°) — about 5.6° in Aohan Banner, up to ~10° at the region's ends.
+ * A square along the meridians around the centre leaves the cell's corners out
+ * (a clinic near a corner of its own cell fell up to 35 m outside its catchment).
+ */
+const gridPlane = proj4('EPSG:4326', GRID_PROJ4);
+/** A cell whose centre lies this close (metres) to the centre of a grid cell of its size is that grid cell. */
+const GRID_SNAP_M = 0.01;
+
+const ringCache = new WeakMap<CellSet, Float64Array>();
+
+/**
+ * The corners of the cell's square (lon, lat × 4, counter-clockwise from the
+ * south-west), drawn 1 % larger: the grid square for a cell of the Albers grid,
+ * otherwise a square along the meridians (cells imported from other grids).
+ */
+export function cellRing(result: AccessResult, i: number): Float64Array {
+  const { cells } = result;
+  let cache = ringCache.get(cells);
+  if (!cache) {
+    cache = new Float64Array(cells.count * 8).fill(NaN);
+    ringCache.set(cells, cache);
+  }
+  const ring = cache.subarray(i * 8, i * 8 + 8);
+  if (!Number.isNaN(ring[0]!)) return ring;
+  const lon = cells.lon[i]!;
+  const lat = cells.lat[i]!;
+  const size = cells.sizeM[i]!;
+  const half = (size * SQUARE_OVERSIZE) / 2;
+  const [x, y] = gridPlane.forward([lon, lat]) as [number, number];
+  const offX = x - (Math.floor(x / size) + 0.5) * size;
+  const offY = y - (Math.floor(y / size) + 0.5) * size;
+  const corners: [number, number][] = [
+    [-half, -half],
+    [half, -half],
+    [half, half],
+    [-half, half],
+  ];
+  if (Number.isFinite(x) && Number.isFinite(y) && Math.abs(offX) <= GRID_SNAP_M && Math.abs(offY) <= GRID_SNAP_M) {
+    corners.forEach(([dx, dy], k) => {
+      const [cLon, cLat] = gridPlane.inverse([x + dx, y + dy]) as [number, number];
+      ring[k * 2] = cLon;
+      ring[k * 2 + 1] = cLat;
+    });
+  } else {
+    const m = metresPerDegree(lat);
+    corners.forEach(([dx, dy], k) => {
+      ring[k * 2] = lon + dx / m.lon;
+      ring[k * 2 + 1] = lat + dy / m.lat;
+    });
+  }
+  return ring;
+}
+
+/** The extent (lon/lat) of the cell's square. */
 export function cellSquare(result: AccessResult, i: number): Bbox {
-  const { lon, lat, sizeM } = result.cells;
-  const m = metresPerDegree(lat[i]!);
-  const half = (sizeM[i]! * SQUARE_OVERSIZE) / 2;
-  return [lon[i]! - half / m.lon, lat[i]! - half / m.lat, lon[i]! + half / m.lon, lat[i]! + half / m.lat];
+  const r = cellRing(result, i);
+  return [Math.min(r[0]!, r[6]!), Math.min(r[1]!, r[3]!), Math.max(r[2]!, r[4]!), Math.max(r[5]!, r[7]!)];
 }
 
 function extend(b: number[], s: Bbox): void {
@@ -238,30 +294,31 @@ export function catchmentCells(result: AccessResult, cls: ClassAccess, facilitie
 const UNION_GRID = 1e-7;
 
 /**
- * Union of the squares of each group of cells, as GeoJSON (MultiPolygon or
+ * Union of the squares of each group of cells (cellRing), as GeoJSON (MultiPolygon or
  * Polygon). Groups are keyed by their position in `groups`.
  */
 export async function unionOfSquares(db: Kysely<Database>, result: AccessResult, groups: readonly (readonly number[])[]): Promise<(Geometry | null)[]> {
   const k: number[] = [];
-  const x1: number[] = [];
-  const y1: number[] = [];
-  const x2: number[] = [];
-  const y2: number[] = [];
+  const xs: number[][] = [[], [], [], []];
+  const ys: number[][] = [[], [], [], []];
   groups.forEach((cellsOfGroup, g) => {
     for (const i of cellsOfGroup) {
-      const s = cellSquare(result, i);
+      const r = cellRing(result, i);
       k.push(g);
-      x1.push(s[0]);
-      y1.push(s[1]);
-      x2.push(s[2]);
-      y2.push(s[3]);
+      for (let c = 0; c < 4; c++) {
+        xs[c]!.push(r[c * 2]!);
+        ys[c]!.push(r[c * 2 + 1]!);
+      }
     }
   });
   const out: (Geometry | null)[] = groups.map(() => null);
   if (k.length === 0) return out;
   const { rows } = await sql<{ k: number; geometry: Geometry }>`
-    SELECT s.k, ST_AsGeoJSON(ST_Union(ST_MakeEnvelope(s.x1, s.y1, s.x2, s.y2, 4326), ${UNION_GRID}::float8), 6)::json AS geometry
-    FROM unnest(${k}::int4[], ${x1}::float8[], ${y1}::float8[], ${x2}::float8[], ${y2}::float8[]) AS s(k, x1, y1, x2, y2)
+    SELECT s.k, ST_AsGeoJSON(ST_Union(ST_SetSRID(ST_MakePolygon(ST_MakeLine(ARRAY[
+             ST_MakePoint(s.x0, s.y0), ST_MakePoint(s.x1, s.y1), ST_MakePoint(s.x2, s.y2), ST_MakePoint(s.x3, s.y3), ST_MakePoint(s.x0, s.y0)])), 4326),
+           ${UNION_GRID}::float8), 6)::json AS geometry
+    FROM unnest(${k}::int4[], ${xs[0]}::float8[], ${ys[0]}::float8[], ${xs[1]}::float8[], ${ys[1]}::float8[],
+                ${xs[2]}::float8[], ${ys[2]}::float8[], ${xs[3]}::float8[], ${ys[3]}::float8[]) AS s(k, x0, y0, x1, y1, x2, y2, x3, y3)
     GROUP BY s.k`.execute(db);
   for (const row of rows) out[row.k] = row.geometry;
   return out;
