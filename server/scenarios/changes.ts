@@ -14,6 +14,7 @@ import { DEPARTMENTS, FACILITY_TYPES, GRADES, LEVELS, OWNERSHIPS, TCM_HALL_LEVEL
 import { AppError, type ErrorDetail } from '../errors.ts';
 import { describeValidationError } from '../plugins/errors.ts';
 import { CRS_OPTIONS } from '../importexport/coords.ts';
+import { StaffInput } from '../facilities/schemas.ts';
 
 export const CHANGE_KINDS = ['add_facility', 'close_facility', 'move_facility', 'update_facility', 'merge_facilities', 'set_unit_population'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
@@ -44,21 +45,8 @@ export type Location = Static<typeof Location>;
 
 const Crs = Type.Enum(CRS_OPTIONS, { description: 'Coordinate system of location: wgs84 (default), gcj02 (AMap/Tencent), bd09 (Baidu) — stored as WGS84' });
 
-export const StaffSet = Type.Object(
-  {
-    doctors: Type.Optional(count('执业医师')),
-    assistantDoctors: Type.Optional(count('执业助理医师')),
-    nurses: Type.Optional(count('注册护士')),
-    gps: Type.Optional(count('全科医生')),
-    tcmDoctors: Type.Optional(count('中医类别医师')),
-    tcmGps: Type.Optional(count('中医类别全科医生')),
-    villageDoctors: Type.Optional(count('乡村医生')),
-    publicHealth: Type.Optional(count('公共卫生人员')),
-    supervisors: Type.Optional(count('卫生监督员')),
-    tcmCapable: Type.Optional(count('能提供中医药服务的医务人员')),
-  },
-  { additionalProperties: false },
-);
+/** The staff counts a change may set: the registry's own schema (facilities/schemas.ts). */
+export const StaffSet = StaffInput;
 export type StaffSet = Static<typeof StaffSet>;
 
 /** Staff field → column. */
